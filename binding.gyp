@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "tasklet",
+      "sources": [
+        "native/addon.cc",
+        "native/binding/engine_wrap.cc",
+        "native/engine/engine.cc",
+        "native/engine/strand.cc"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
+      "cflags_cc": ["-std=gnu++20", "-fno-exceptions", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-cast-function-type"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-lpthread"] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,15 @@
+// Binding of the engine to JavaScript: the tasklet base class and the
+// functions the TypeScript scheduler calls on the switch path.
+#pragma once
+
+#include <v8.h>
+
+#include "../engine/engine.h"
+
+namespace tasklet {
+
+// Adds the engine's functions to `exports`; `engine` is this environment's.
+void InitEngineBinding(v8::Local<v8::Context> context,
+                       v8::Local<v8::Object> exports, Engine* engine);
+
+}  // namespace tasklet

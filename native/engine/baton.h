@@ -1,0 +1,81 @@
+// Baton: the one-shot wake-up each strand (and the main thread) waits on
+// while another thread holds the isolate. Spin briefly, then park on a futex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace tasklet {
+
+// How many waiters of one engine may spin at the same time. With 50 suspended
+// strands all spinning, the event loop starved and hung (DESIGN.md); one
+// spinner covers the common "hand off and come straight back" ping-pong.
+constexpr int kMaxSpinners = 1;
+
+// Spin iterations before parking. One iteration is a relaxed load plus a
+// `pause` (~10-40 ns on x86), so this is roughly 20-60 us: about the cost of
+// waking a parked thread on the other core (~25 us measured here), which is
+// the break-even point for spinning.
+constexpr int kSpinIterations = 2000;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+class Baton {
+ public:
+  // Wakes the waiter (or lets its next Wait() return at once).
+  // Never blocks; safe from any thread.
+  void Signal() {
+    uint32_t old = state_.exchange(kSignaled, std::memory_order_acq_rel);
+    if (old == kParked) state_.notify_one();
+  }
+
+  // Blocks until Signal(). Spins first when `spin` is true and a spinner slot
+  // in `spinners` is free; parks (no CPU) otherwise. Does not touch V8.
+  void Wait(bool spin, std::atomic<int>& spinners) {
+    if (spin && TryTake(spinners)) {
+      for (int i = 0; i < kSpinIterations; ++i) {
+        if (state_.load(std::memory_order_acquire) == kSignaled) {
+          spinners.fetch_sub(1, std::memory_order_relaxed);
+          state_.store(kIdle, std::memory_order_relaxed);
+          return;
+        }
+        CpuRelax();
+      }
+      spinners.fetch_sub(1, std::memory_order_relaxed);
+    }
+    uint32_t expected = kIdle;
+    if (state_.compare_exchange_strong(expected, kParked,
+                                       std::memory_order_acq_rel)) {
+      while (state_.load(std::memory_order_acquire) == kParked) {
+        state_.wait(kParked, std::memory_order_acquire);
+      }
+    }
+    // Either we were signaled before parking or woken after it.
+    state_.store(kIdle, std::memory_order_relaxed);
+  }
+
+ private:
+  static bool TryTake(std::atomic<int>& spinners) {
+    int n = spinners.load(std::memory_order_relaxed);
+    while (n < kMaxSpinners) {
+      if (spinners.compare_exchange_weak(n, n + 1,
+                                         std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static constexpr uint32_t kIdle = 0;
+  static constexpr uint32_t kSignaled = 1;
+  static constexpr uint32_t kParked = 2;
+  std::atomic<uint32_t> state_{kIdle};
+};
+
+}  // namespace tasklet

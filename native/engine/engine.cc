@@ -1,0 +1,261 @@
+// Engine: the switch protocol. Exactly one thread (main or one strand) holds
+// the isolate's v8::Locker; a switch is Unlocker on the side that leaves,
+// a baton signal to the side that enters, and the relock on that side.
+#include "engine.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace tasklet {
+
+namespace {
+
+[[noreturn]] void Fatal(const char* what) {
+  std::fprintf(stderr, "tasklet: fatal: %s\n", what);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+Engine::Engine(v8::Isolate* isolate, v8::Local<v8::Context> context)
+    : isolate_(isolate), context_(isolate, context) {}
+
+Engine::~Engine() {
+  if (!strands_.empty()) Fatal("engine destroyed with live strands");
+}
+
+void Engine::SetRunner(v8::Local<v8::Function> runner) {
+  runner_.Reset(isolate_, runner);
+}
+
+Strand* Engine::StrandOf(v8::Local<v8::Object> tasklet) {
+  return static_cast<Strand*>(
+      tasklet->GetAlignedPointerFromInternalField(kStrandField));
+}
+
+Strand* Engine::Acquire(int* error) {
+  if (!idle_.empty()) {
+    Strand* s = idle_.back();
+    idle_.pop_back();
+    return s;
+  }
+  auto strand = std::make_unique<Strand>(this);
+  if (!strand->Start(stack_size_, error)) return nullptr;
+  strands_.push_back(std::move(strand));
+  return strands_.back().get();
+}
+
+void Engine::Bind(Strand* strand, v8::Local<v8::Object> tasklet) {
+  strand->tasklet.Reset(isolate_, tasklet);
+  tasklet->SetAlignedPointerInInternalField(kStrandField, strand);
+  strand->command = Command::kStart;
+}
+
+void Engine::Unbind(Strand* strand) {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Object> tasklet = strand->tasklet.Get(isolate_);
+  tasklet->SetAlignedPointerInInternalField(kStrandField, nullptr);
+  strand->tasklet.Reset();
+}
+
+// --- async context --------------------------------------------------------
+// AsyncLocalStorage on Node 22.7+ (flag) and 24+ (default) keeps its state in
+// V8's continuation-preserved embedder data, which belongs to the isolate,
+// not to the thread: each participant saves it when it leaves and restores
+// it when it comes back. On V8 11 (Node 20) it lives on the Context and Node
+// does not use it; the hooks-based AsyncLocalStorage is handled in JS.
+
+v8::Local<v8::Value> Engine::GetContextFrame() {
+#if V8_MAJOR_VERSION >= 12
+  return isolate_->GetContinuationPreservedEmbedderData();
+#else
+  return isolate_->GetCurrentContext()->GetContinuationPreservedEmbedderData();
+#endif
+}
+
+void Engine::SetContextFrame(v8::Local<v8::Value> frame) {
+#if V8_MAJOR_VERSION >= 12
+  isolate_->SetContinuationPreservedEmbedderData(frame);
+#else
+  isolate_->GetCurrentContext()->SetContinuationPreservedEmbedderData(frame);
+#endif
+}
+
+void Engine::InitTaskletFields(v8::Local<v8::Object> tasklet) {
+  tasklet->SetAlignedPointerInInternalField(kStrandField, nullptr);
+  tasklet->SetInternalField(kContextField, GetContextFrame());
+}
+
+void Engine::SaveContext(Strand* self) {
+  v8::Local<v8::Value> frame = GetContextFrame();
+  if (self == nullptr) {
+    main_frame_.Reset(isolate_, frame);
+  } else {
+    self->tasklet.Get(isolate_)->SetInternalField(kContextField, frame);
+  }
+}
+
+void Engine::RestoreContext(Strand* self) {
+  if (self == nullptr) {
+    if (main_frame_.IsEmpty()) return;
+    SetContextFrame(main_frame_.Get(isolate_));
+    main_frame_.Reset();
+  } else {
+    v8::Local<v8::Object> tasklet = self->tasklet.Get(isolate_);
+#if V8_MAJOR_VERSION >= 12
+    SetContextFrame(tasklet->GetInternalField(kContextField).As<v8::Value>());
+#else
+    SetContextFrame(tasklet->GetInternalField(kContextField));
+#endif
+  }
+}
+
+// --- the switch -----------------------------------------------------------
+
+void Engine::Transfer(Strand* self, Strand* to, bool spin) {
+  Baton& mine = self ? self->baton : main_baton_;
+  Baton& theirs = to ? to->baton : main_baton_;
+  // A strand enters the isolate only while it holds the lock, so that
+  // V8's per-isolate entry stack never interleaves items of several threads
+  // (an interleaved stack makes Isolate::Dispose abort at exit).
+  if (self) isolate_->Exit();
+  {
+    v8::Unlocker unlocker(isolate_);
+    theirs.Signal();
+    mine.Wait(spin, spinners_);
+  }
+  if (self) isolate_->Enter();
+}
+
+SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
+  Strand* self = current_;
+  Strand* to = nullptr;
+  if (!target.IsEmpty()) {
+    to = StrandOf(target);
+    if (to == nullptr) {
+      int error = 0;
+      to = Acquire(&error);
+      if (to == nullptr) return SwitchResult::kNoStrand;
+      Bind(to, target);
+    } else {
+      to->command = Command::kResume;
+    }
+  }
+  if (to == self) return SwitchResult::kResumed;
+
+  SaveContext(self);
+  current_ = to;
+  Transfer(self, to, self == nullptr ? true : spin);
+  // Resumed: whoever switched back here has set current_ = self.
+  RestoreContext(self);
+
+  if (self != nullptr && self->command == Command::kTerminate) {
+    isolate_->TerminateExecution();
+    return SwitchResult::kTerminated;
+  }
+  if (self == nullptr && propagate_termination_) {
+    propagate_termination_ = false;
+    isolate_->TerminateExecution();
+    return SwitchResult::kTerminated;
+  }
+  return SwitchResult::kResumed;
+}
+
+Strand* Engine::TargetOf(v8::Local<v8::Value> next, Strand* self) {
+  if (!next->IsObject()) return nullptr;
+  v8::Local<v8::Object> object = next.As<v8::Object>();
+  if (object->InternalFieldCount() != kTaskletFieldCount) return nullptr;
+  Strand* strand = StrandOf(object);
+  if (strand == nullptr) {
+    // A tasklet that never ran starts right here, on this same thread.
+    Bind(self, object);
+    return self;
+  }
+  strand->command = Command::kResume;
+  return strand;
+}
+
+Strand* Engine::RunBound(Strand* self) {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = context_.Get(isolate_);
+  v8::Context::Scope context_scope(context);
+  RestoreContext(self);
+
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> argv[] = {self->tasklet.Get(isolate_)};
+  v8::MaybeLocal<v8::Value> result =
+      runner_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 1, argv);
+  Unbind(self);
+
+  if (try_catch.HasTerminated()) {
+    isolate_->CancelTerminateExecution();
+    // Termination we did not ask for comes from Node (worker.terminate(),
+    // process exit): main must stop running JavaScript too.
+    if (!tearing_down_) propagate_termination_ = true;
+    return nullptr;
+  }
+  v8::Local<v8::Value> next;
+  if (!result.ToLocal(&next)) {
+    // The runner catches everything the tasklet throws; reaching here means
+    // it failed itself (e.g. stack exhausted while reporting).
+    v8::String::Utf8Value text(isolate_, try_catch.Exception());
+    std::fprintf(stderr, "tasklet: internal error in the runner: %s\n",
+                 *text ? *text : "(unprintable)");
+    return nullptr;
+  }
+  return TargetOf(next, self);
+}
+
+void Engine::StrandMain(Strand* self) {
+  self->baton.Wait(false, spinners_);
+  if (self->command == Command::kExit) return;
+
+  v8::Locker locker(isolate_);
+  isolate_->Enter();
+  // V8 sets a new thread's JS stack limit ~1 MB below the position where it
+  // first takes the lock; a smaller strand stack needs its own limit or
+  // overflow becomes a segfault instead of a RangeError.
+  if (self->stack_low() != 0) {
+    isolate_->SetStackLimit(self->stack_low() + kStackHeadroom);
+  }
+  for (;;) {
+    Strand* next = RunBound(self);
+    if (next == self) continue;  // the next tasklet starts on this thread
+    idle_.push_back(self);
+    current_ = next;
+    Transfer(self, next, false);
+    if (self->command == Command::kExit) break;
+  }
+  isolate_->Exit();
+}
+
+void Engine::Teardown() {
+  if (current_ != nullptr) Fatal("teardown while a tasklet holds the isolate");
+  tearing_down_ = true;
+  {
+    v8::HandleScope scope(isolate_);
+    for (auto& strand : strands_) {
+      if (strand->tasklet.IsEmpty()) continue;
+      // Suspended tasklet: resume it with a request to terminate; its JS
+      // frames unwind without running catch or finally, its strand goes back
+      // to the pool and hands the isolate back here.
+      strand->command = Command::kTerminate;
+      current_ = strand.get();
+      Transfer(nullptr, strand.get(), true);
+    }
+  }
+  for (auto& strand : strands_) {
+    strand->command = Command::kExit;
+    v8::Unlocker unlocker(isolate_);
+    strand->baton.Signal();
+    strand->Join();
+  }
+  strands_.clear();
+  idle_.clear();
+  runner_.Reset();
+  main_frame_.Reset();
+  context_.Reset();
+}
+
+}  // namespace tasklet

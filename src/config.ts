@@ -1,0 +1,41 @@
+// Engine settings (strand stack size, time slice) and debug counters.
+import { native } from './native';
+import { checkNumber } from './errors';
+import { getTimeSlice, live, setTimeSlice } from './scheduler';
+
+/** Options for {@link configure}. */
+export interface ConfigureOptions {
+  /** Stack size of strands created from now on, in bytes (default 1 MiB, at least 256 KiB). */
+  stackSize?: number;
+  /** How long the pump runs tasklets before the event loop gets a turn, in ms (default 10). */
+  timeSlice?: number;
+}
+
+/** Changes engine settings for this thread; returns the settings now in force. */
+export function configure(options: ConfigureOptions = {}): Required<ConfigureOptions> {
+  if (options.stackSize !== undefined) {
+    checkNumber('options.stackSize', options.stackSize, 256 * 1024, 2 ** 32);
+    native.setStackSize(options.stackSize);
+  }
+  if (options.timeSlice !== undefined) {
+    checkNumber('options.timeSlice', options.timeSlice, 0);
+    setTimeSlice(options.timeSlice);
+  }
+  return { stackSize: native.setStackSize(), timeSlice: getTimeSlice() };
+}
+
+/** Counters for leak checks and debugging. */
+export interface Stats {
+  /** Tasklets that started and have not ended. */
+  liveTasklets: number;
+  /** OS threads (strands) this thread's engine owns. */
+  strands: number;
+  /** Strands waiting in the pool for a tasklet. */
+  idleStrands: number;
+}
+
+/** This thread's counters: live tasklets and strands. */
+export function stats(): Stats {
+  const [strands, idle] = native.stats();
+  return { liveTasklets: live.size, strands, idleStrands: idle };
+}

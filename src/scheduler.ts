@@ -1,0 +1,331 @@
+// The scheduler: run queue, current and main tasklet, the switch wrapper and
+// the event-loop pump that runs tasklets without any polling timer.
+import { native, SWITCH_NO_STRAND, SWITCH_RESUMED } from './native';
+import { TaskletError, TaskletExit, messages } from './errors';
+import * as als from './async-context';
+import type { Tasklet } from './tasklet';
+
+/** Life of a tasklet: not yet runnable, runnable but not started, started, ended. */
+export const enum Phase {
+  New = 0,
+  Ready = 1,
+  Started = 2,
+  Dead = 3,
+}
+
+/** Scheduler-private state of one tasklet (kept behind a module symbol). */
+export interface State extends als.Holder {
+  fn: ((...args: any[]) => unknown) | undefined;
+  args: unknown[];
+  phase: Phase;
+  /** In the run queue (the current tasklet is not in it). */
+  queued: boolean;
+  /** Waiting for a promise or a channel. */
+  blocked: boolean;
+  prev: Tasklet | null;
+  next: Tasklet | null;
+  /** An error to raise at the suspension point when next resumed. */
+  pending: { error: unknown } | undefined;
+  /** Detaches the tasklet from whatever it waits for (promise, channel). */
+  cancelWait: (() => void) | undefined;
+  /** What a blockOn() wait delivered. */
+  resumeFailed: boolean;
+  resumeValue: unknown;
+  result: Promise<unknown> | undefined;
+  resolve: ((value: unknown) => void) | undefined;
+  reject: ((reason: unknown) => void) | undefined;
+  outcome: { failed: boolean; value: unknown } | undefined;
+}
+
+export const kState: unique symbol = Symbol('tasklet.state');
+
+type WithState = Tasklet & { [kState]: State };
+
+export function stateOf(t: Tasklet): State {
+  return (t as WithState)[kState];
+}
+
+// --- current and main -----------------------------------------------------
+
+let main!: Tasklet;
+let current!: Tasklet;
+/** Main waits in the pump: it gets control back when nothing else is runnable or the slice ends. */
+let mainPumping = false;
+/** Started and not yet ended tasklets (for exit handling and leak checks). */
+export const live = new Set<Tasklet>();
+
+export function setMain(t: Tasklet): void {
+  main = t;
+  current = t;
+}
+export function getMainTasklet(): Tasklet {
+  return main;
+}
+export function getCurrentTasklet(): Tasklet {
+  return current;
+}
+export function inTasklet(): boolean {
+  return current !== main;
+}
+
+// --- the run queue (doubly linked through State.prev/next) ------------------
+
+let head: Tasklet | null = null;
+let tail: Tasklet | null = null;
+let queueLength = 0;
+
+export function enqueue(t: Tasklet, front = false): void {
+  const s = stateOf(t);
+  if (s.queued) return;
+  s.queued = true;
+  queueLength++;
+  if (head === null) {
+    head = tail = t;
+    s.prev = s.next = null;
+  } else if (front) {
+    s.prev = null;
+    s.next = head;
+    stateOf(head).prev = t;
+    head = t;
+  } else {
+    s.next = null;
+    s.prev = tail;
+    stateOf(tail!).next = t;
+    tail = t;
+  }
+}
+
+export function unqueue(t: Tasklet): void {
+  const s = stateOf(t);
+  if (!s.queued) return;
+  s.queued = false;
+  queueLength--;
+  if (s.prev) stateOf(s.prev).next = s.next;
+  else head = s.next;
+  if (s.next) stateOf(s.next).prev = s.prev;
+  else tail = s.prev;
+  s.prev = s.next = null;
+}
+
+function dequeue(): Tasklet | null {
+  const t = head;
+  if (t !== null) unqueue(t);
+  return t;
+}
+
+export function runCount(): number {
+  return queueLength + 1 + (current !== main && !stateOf(main).queued ? 1 : 0);
+}
+
+// --- time slice -------------------------------------------------------------
+
+let timeSlice = 10;
+let sliceEnd = Infinity;
+let sliceChecks = 0;
+
+export function setTimeSlice(ms: number): void {
+  timeSlice = ms;
+}
+export function getTimeSlice(): number {
+  return timeSlice;
+}
+
+function sliceExpired(): boolean {
+  // performance.now() costs ~40 ns: look at the clock every 16th switch.
+  if ((++sliceChecks & 15) !== 0) return false;
+  return performance.now() > sliceEnd;
+}
+
+/** Whom the current tasklet hands the isolate to when it suspends or ends. */
+export function nextTarget(): Tasklet {
+  if (mainPumping && sliceExpired()) return main;
+  return dequeue() ?? main;
+}
+
+// --- switching ----------------------------------------------------------------
+
+let exiting = false;
+
+/**
+ * Switches from the current tasklet to `target` and returns when the caller
+ * is resumed; raises the error a kill() or throw() left pending for it.
+ */
+export function switchTo(target: Tasklet, spin: boolean): void {
+  const me = current;
+  if (me !== main) als.leave(stateOf(me));
+  while (target !== me) {
+    current = target;
+    const r = native.switchTo(target === main ? null : target, spin);
+    if (r === SWITCH_RESUMED) break;
+    current = me;
+    if (r !== SWITCH_NO_STRAND) {
+      // Terminated (teardown or worker.terminate()): the termination V8 has
+      // pending fires at this loop's back edge; no more user code runs.
+      for (;;);
+    }
+    fail(target, new TaskletError('ERR_THREAD_LIMIT', messages.threadLimit(native.setStackSize())));
+    target = nextTarget();
+  }
+  current = me;
+  if (me !== main) {
+    als.enter(stateOf(me));
+    const s = stateOf(me);
+    if (s.pending !== undefined) {
+      const { error } = s.pending;
+      s.pending = undefined;
+      throw error;
+    }
+  }
+}
+
+/** Throws unless the current tasklet may suspend here; call before changing any state. */
+export function checkSuspendable(): void {
+  if (exiting && current !== main) throw new TaskletExit('process is exiting');
+  if (current !== main) als.checkScope(stateOf(current));
+}
+
+/** Suspends the current tasklet (already out of the queue) until someone resumes it. */
+export function suspend(spin: boolean): void {
+  switchTo(nextTarget(), spin);
+}
+
+// --- the runner: a tasklet's whole life on its strand -------------------------
+
+function runner(t: Tasklet): Tasklet | null {
+  const s = stateOf(t);
+  let failed = false;
+  let value: unknown;
+  s.phase = Phase.Started;
+  live.add(t);
+  als.enter(s);
+  try {
+    if (s.pending !== undefined) {
+      const { error } = s.pending;
+      s.pending = undefined;
+      throw error;
+    }
+    value = s.fn!(...s.args);
+  } catch (error) {
+    failed = !(error instanceof TaskletExit);
+    value = failed ? error : undefined;
+  }
+  als.leave(s);
+  finish(t, failed, value);
+  const next = nextTarget();
+  current = next;
+  return next === main ? null : next;
+}
+
+native.setRunner(runner as (t: object) => object | null);
+
+/** Ends a tasklet: settles its result and releases what it held. */
+export function finish(t: Tasklet, failed: boolean, value: unknown): void {
+  const s = stateOf(t);
+  s.phase = Phase.Dead;
+  s.fn = undefined;
+  s.args = [];
+  s.blocked = false;
+  s.cancelWait = undefined;
+  unqueue(t);
+  live.delete(t);
+  if (s.result !== undefined) {
+    if (failed) s.reject!(value);
+    else s.resolve!(value);
+    s.resolve = s.reject = undefined;
+  } else if (failed) {
+    // Nobody asked for the result yet: a rejected promise now, so that an
+    // error nobody observes is an unhandled rejection, as for any promise.
+    s.result = Promise.reject(value);
+  } else {
+    s.outcome = { failed, value };
+  }
+}
+
+/** Ends a tasklet that never started, with `error` as its failure. */
+function fail(t: Tasklet, error: unknown): void {
+  const s = stateOf(t);
+  if (s.phase === Phase.Dead) return;
+  finish(t, true, error);
+}
+
+/** Makes a blocked tasklet runnable again (from a promise callback or a channel). */
+export function wake(t: Tasklet): void {
+  const s = stateOf(t);
+  s.blocked = false;
+  s.cancelWait = undefined;
+  enqueue(t);
+  ensurePump();
+}
+
+// --- the pump: the event loop runs the queue -----------------------------------
+
+let pumpScheduled = false;
+
+/** Makes sure runnable tasklets run soon: in this macrotask's microtasks. */
+export function ensurePump(): void {
+  if (pumpScheduled) return;
+  pumpScheduled = true;
+  queueMicrotask(pump);
+}
+
+function pump(): void {
+  pumpScheduled = false;
+  if (current !== main || queueLength === 0) return;
+  sliceEnd = performance.now() + timeSlice;
+  mainPumping = true;
+  try {
+    switchTo(dequeue()!, true);
+  } finally {
+    mainPumping = false;
+    sliceEnd = Infinity;
+  }
+  if (queueLength > 0 && !pumpScheduled) {
+    // The slice is over: let timers and I/O have a turn first.
+    pumpScheduled = true;
+    setImmediate(pump);
+  }
+}
+
+/** Runs queued tasklets until none is runnable (main only). */
+export function runAll(): void {
+  while (queueLength > 0) {
+    mainPumping = true;
+    try {
+      switchTo(dequeue()!, true);
+    } finally {
+      mainPumping = false;
+    }
+  }
+}
+
+/** Switches to `t` now; the current tasklet stays runnable right after it (Stackless run()). */
+export function runNow(t: Tasklet): void {
+  const me = current;
+  unqueue(t);
+  enqueue(me, true);
+  try {
+    switchTo(t, true);
+  } finally {
+    unqueue(me);
+  }
+}
+
+// --- exit: Stackless kills what is left so that finally blocks run ----------------
+
+process.on('exit', () => {
+  exiting = true;
+  for (const t of [...live]) {
+    if (t === current) continue;
+    const s = stateOf(t);
+    if (s.phase !== Phase.Started) continue;
+    s.cancelWait?.();
+    s.cancelWait = undefined;
+    s.blocked = false;
+    s.pending = { error: new TaskletExit('process is exiting') };
+    try {
+      runNow(t);
+    } catch {
+      // the killer is the exiting tasklet itself: nothing left to do
+    }
+  }
+});

@@ -1,0 +1,275 @@
+// The Tasklet class (Stackless's tasklet) and the module-level scheduling
+// functions: spawn, tasklet(f)(...), schedule, scheduleRemove, run, ...
+import { native } from './native';
+import { TaskletError, TaskletExit, checkFunction, messages } from './errors';
+import * as als from './async-context';
+import {
+  Phase,
+  type State,
+  checkSuspendable,
+  enqueue,
+  ensurePump,
+  finish,
+  getCurrentTasklet,
+  getMainTasklet,
+  inTasklet,
+  kState,
+  runAll,
+  runCount,
+  runNow,
+  setMain,
+  stateOf,
+  suspend,
+  unqueue,
+} from './scheduler';
+
+let nextId = 0;
+
+/**
+ * A tasklet: a function that runs with its own stack and can suspend
+ * anywhere in its call stack (blockOn, channels, schedule) while the event
+ * loop and other tasklets go on.
+ */
+export class Tasklet<R = unknown> extends native.TaskletBase {
+  /** A number unique among this thread's tasklets (main is 0). */
+  readonly id: number;
+  /** A name for logs and debugging; defaults to the function's name. */
+  name: string;
+  /** @internal */
+  readonly [kState]: State;
+
+  /** Creates a tasklet that is not yet runnable: call setup() (or bind() and insert()). */
+  constructor(fn?: (...args: any[]) => R) {
+    super();
+    if (fn !== undefined) checkFunction('fn', fn);
+    this.id = nextId++;
+    this.name = fn?.name ?? '';
+    this[kState] = {
+      fn,
+      args: [],
+      phase: Phase.New,
+      queued: false,
+      blocked: false,
+      prev: null,
+      next: null,
+      pending: undefined,
+      cancelWait: undefined,
+      resumeFailed: false,
+      resumeValue: undefined,
+      result: undefined,
+      resolve: undefined,
+      reject: undefined,
+      outcome: undefined,
+      als: als.capture(),
+      alsResource: undefined,
+      alsOriginal: undefined,
+      alsAsyncId: 0,
+    };
+  }
+
+  /** Binds `fn` (and, when given, its arguments, which makes the tasklet alive). Only before it starts. */
+  bind(fn: (...args: any[]) => R, args?: unknown[]): this {
+    checkFunction('fn', fn);
+    if (args !== undefined && !Array.isArray(args)) {
+      throw new TypeError(messages.notArray('args', args));
+    }
+    const s = this[kState];
+    if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('bind()'));
+    if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('bind()'));
+    s.fn = fn;
+    if (this.name === '') this.name = fn.name;
+    if (args !== undefined) {
+      s.args = args;
+      s.phase = Phase.Ready;
+    }
+    return this;
+  }
+
+  /** Binds the arguments and inserts the tasklet in the run queue: it starts on the event loop. */
+  setup(...args: unknown[]): this {
+    const s = this[kState];
+    if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('setup()'));
+    if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('setup()'));
+    if (s.fn === undefined) throw new TaskletError('ERR_TASKLET_NOT_BOUND', messages.notBound('setup()'));
+    s.args = args;
+    s.phase = Phase.Ready;
+    this.insert();
+    return this;
+  }
+
+  /** Switches to this tasklet now; the caller stays runnable and resumes right after it yields. */
+  run(): void {
+    this.#checkRunnable('run()');
+    if (this.isCurrent) return;
+    checkSuspendable();
+    runNow(this);
+  }
+
+  /** Appends this tasklet to the run queue (if it is not there). */
+  insert(): void {
+    this.#checkRunnable('insert()');
+    if (this.isCurrent) return;
+    enqueue(this);
+    ensurePump();
+  }
+
+  /** Takes this tasklet out of the run queue; it stays alive until inserted again. */
+  remove(): void {
+    if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('remove()'));
+    if (this.isCurrent) throw new TaskletError('ERR_TASKLET_CURRENT', messages.current('remove()'));
+    unqueue(this);
+  }
+
+  /** Raises TaskletExit at its suspension point and runs it now; harmless on an ended tasklet. */
+  kill(): void {
+    if (this[kState].phase === Phase.Dead) return;
+    this.#raise(new TaskletExit(), 'kill()');
+  }
+
+  /** Raises `error` at its suspension point and runs it now. */
+  throw(error: unknown): void {
+    if (this[kState].phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead('throw()'));
+    this.#raise(error, 'throw()');
+  }
+
+  #raise(error: unknown, what: string): void {
+    if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main(what));
+    if (this.isCurrent) throw error;
+    const s = this[kState];
+    if (s.phase !== Phase.Started) {
+      // Never ran: it ends here without running (with `error` as its failure).
+      finish(this, !(error instanceof TaskletExit), error instanceof TaskletExit ? undefined : error);
+      return;
+    }
+    checkSuspendable();
+    s.cancelWait?.();
+    s.cancelWait = undefined;
+    s.blocked = false;
+    s.pending = { error };
+    runNow(this);
+  }
+
+  #checkRunnable(what: string): void {
+    const s = this[kState];
+    if (this.isMain) {
+      if (what === 'run()' && this.isCurrent) return;
+      throw new TaskletError('ERR_MAIN_TASKLET', messages.main(what));
+    }
+    if (s.phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead(what));
+    if (s.fn === undefined && s.phase < Phase.Started) {
+      throw new TaskletError('ERR_TASKLET_NOT_BOUND', messages.notBound(what));
+    }
+    if (s.blocked) throw new TaskletError('ERR_TASKLET_BLOCKED', messages.blocked(what));
+    if (s.phase === Phase.New) s.phase = Phase.Ready;
+  }
+
+  /** True from setup() (or bind with arguments) until the tasklet ends; always true for main. */
+  get alive(): boolean {
+    const p = this[kState].phase;
+    return this.isMain || p === Phase.Ready || p === Phase.Started;
+  }
+  /** Waiting on a channel or a promise. */
+  get blocked(): boolean {
+    return this[kState].blocked;
+  }
+  /** In the run queue, or running now. */
+  get scheduled(): boolean {
+    return this[kState].queued || this.isCurrent;
+  }
+  /** Whether this is the main tasklet (the event-loop thread). */
+  get isMain(): boolean {
+    return this === getMainTasklet();
+  }
+  /** Whether this tasklet is the one running now. */
+  get isCurrent(): boolean {
+    return this === getCurrentTasklet();
+  }
+  /** Settles when the tasklet ends: its return value, or its error; TaskletExit resolves to undefined. */
+  get result(): Promise<Awaited<R>> {
+    const s = this[kState];
+    if (s.result === undefined) {
+      if (s.outcome !== undefined) {
+        s.result = s.outcome.failed ? Promise.reject(s.outcome.value) : Promise.resolve(s.outcome.value);
+      } else {
+        s.result = new Promise((resolve, reject) => {
+          s.resolve = resolve;
+          s.reject = reject;
+        });
+      }
+    }
+    return s.result as Promise<Awaited<R>>;
+  }
+}
+
+// The main tasklet stands for the event-loop thread.
+const mainTasklet = new Tasklet();
+mainTasklet.name = 'main';
+stateOf(mainTasklet).phase = Phase.Started;
+setMain(mainTasklet);
+als.installRunPatch(inTasklet);
+
+/** Stackless's shorthand: `tasklet(f)(x, y)` creates, sets up and returns a tasklet running f(x, y). */
+export function tasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Tasklet<R> {
+  checkFunction('fn', fn);
+  return (...args: A) => new Tasklet<R>(fn).setup(...args);
+}
+
+/** Creates a tasklet running fn(...args); it starts on the event loop without anything more. */
+export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Tasklet<R> {
+  checkFunction('fn', fn);
+  return new Tasklet<R>(fn).setup(...args);
+}
+
+/** Yields: the current tasklet goes to the back of the run queue and the next one runs. */
+export function schedule(): void {
+  const me = getCurrentTasklet();
+  checkSuspendable();
+  if (me.isMain) {
+    // Main takes part in one round of the queue.
+    if (runCount() <= 1) return;
+    enqueue(me);
+    try {
+      suspend(true);
+    } finally {
+      unqueue(me);
+    }
+    return;
+  }
+  enqueue(me);
+  suspend(true);
+}
+
+/** Yields and leaves the run queue: the tasklet sleeps until someone insert()s or run()s it. */
+export function scheduleRemove(): void {
+  if (!inTasklet()) {
+    throw new TaskletError(
+      'ERR_BLOCKING_IN_MAIN',
+      messages.blockingInMain('scheduleRemove()', 'use schedule() or await in main'),
+    );
+  }
+  checkSuspendable();
+  suspend(false);
+}
+
+/** Main only: runs queued tasklets until none is runnable (those waiting on promises need the event loop). */
+export function run(): void {
+  if (inTasklet()) {
+    throw new TaskletError('ERR_TASKLET_CURRENT', 'run() drives the queue from the main thread; in a tasklet use schedule()');
+  }
+  runAll();
+}
+
+/** The tasklet running now (the main tasklet outside any tasklet). */
+export function getcurrent(): Tasklet {
+  return getCurrentTasklet();
+}
+
+/** The main tasklet: the event-loop thread. */
+export function getmain(): Tasklet {
+  return getMainTasklet();
+}
+
+/** The number of runnable tasklets, counting the current one and main. */
+export function getruncount(): number {
+  return runCount();
+}
