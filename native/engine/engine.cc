@@ -217,7 +217,10 @@ void Engine::StrandMain(Strand* self) {
   // first takes the lock; a smaller strand stack needs its own limit or
   // overflow becomes a segfault instead of a RangeError.
   if (self->stack_low() != 0) {
-    isolate_->SetStackLimit(self->stack_low() + kStackHeadroom);
+    size_t headroom = self->stack_size() / 8;
+    if (headroom < kMinStackHeadroom) headroom = kMinStackHeadroom;
+    if (headroom > kMaxStackHeadroom) headroom = kMaxStackHeadroom;
+    isolate_->SetStackLimit(self->stack_low() + headroom);
   }
   for (;;) {
     Strand* next = RunBound(self);

@@ -22,8 +22,10 @@ constexpr int kContextField = 1;  // saved async context frame (Node 22+)
 constexpr int kTaskletFieldCount = 2;
 
 // Stack left below V8's JS stack limit for native code (Node's C++, libuv,
-// OpenSSL, the GC) called from JavaScript on a strand.
-constexpr size_t kStackHeadroom = 160 * 1024;
+// OpenSSL, the GC) called from JavaScript on a strand: an eighth of the
+// stack, at least 64 KiB and at most 160 KiB.
+constexpr size_t kMinStackHeadroom = 64 * 1024;
+constexpr size_t kMaxStackHeadroom = 160 * 1024;
 constexpr size_t kDefaultStackSize = 1024 * 1024;
 constexpr size_t kMinStackSize = 256 * 1024;
 

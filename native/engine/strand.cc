@@ -36,6 +36,7 @@ void* Strand::ThreadMain(void* arg) {
     size_t size = 0;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
       self->stack_low_ = reinterpret_cast<uintptr_t>(addr);
+      self->stack_size_ = size;
     }
     pthread_attr_destroy(&attr);
   }

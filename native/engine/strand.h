@@ -38,6 +38,7 @@ class Strand {
 
   // The lowest usable address of this strand's stack, known once it runs.
   uintptr_t stack_low() const { return stack_low_; }
+  size_t stack_size() const { return stack_size_; }
 
   Baton baton;
   Command command = Command::kStart;
@@ -54,6 +55,7 @@ class Strand {
   pthread_t thread_{};
   bool started_ = false;
   uintptr_t stack_low_ = 0;
+  size_t stack_size_ = 0;
 };
 
 }  // namespace tasklet

@@ -1,0 +1,257 @@
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { describe, expect, it } from 'vitest';
+import {
+  TaskletError,
+  TaskletExit,
+  blockOn,
+  blockingTasklet,
+  deferredTasklet,
+  getcurrent,
+  schedule,
+  sleep,
+  spawn,
+} from '../dist/cjs/index.js';
+import { nextMacrotask, runChild } from './helpers';
+
+describe('blockOn()', () => {
+  it('returns the value of a promise that settles later', async () => {
+    const t = spawn(() => blockOn(new Promise((r) => setTimeout(() => r('later'), 10))));
+    expect(await t.result).toBe('later');
+  });
+
+  it('returns at once, without a switch, for an already-settled native promise', async () => {
+    const log: string[] = [];
+    const settled = Promise.resolve('now');
+    spawn(() => {
+      log.push(`a got ${blockOn(settled)}`);
+      log.push('a still running');
+    });
+    spawn(() => log.push('b ran'));
+    await nextMacrotask();
+    expect(log).toEqual(['a got now', 'a still running', 'b ran']);
+  });
+
+  it('suspends the tasklet and lets others run while a promise is pending', async () => {
+    const log: string[] = [];
+    spawn(() => {
+      log.push(`a got ${blockOn(Promise.resolve().then(() => 'micro'))}`);
+    });
+    spawn(() => log.push('b ran'));
+    await nextMacrotask();
+    expect(log).toEqual(['b ran', 'a got micro']);
+  });
+
+  it('throws the rejection reason itself', async () => {
+    const reason = new Error('no');
+    const pending = spawn(() => {
+      try {
+        blockOn(new Promise((_, reject) => setTimeout(() => reject(reason), 1)));
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(await pending.result).toBe(reason);
+    const already = Promise.reject(reason);
+    const settled = spawn(() => {
+      try {
+        blockOn(already);
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(await settled.result).toBe(reason);
+  });
+
+  it('leaves no unhandled rejection for a rejected promise it consumed', () => {
+    const r = runChild(`
+      process.on('unhandledRejection', (e) => { console.log('UNHANDLED', e.message); process.exitCode = 9; });
+      const p = Promise.reject(new Error('seen'));
+      setTimeout(() => {
+        T.spawn(() => { try { T.blockOn(p); } catch (e) { console.log('caught', e.message); } });
+      }, 0);
+    `);
+    // The rejection was unhandled until the tasklet ran: Node reports it
+    // once, as for any promise rejected with no handler in that tick.
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout).toContain('caught seen');
+  });
+
+  it('returns non-thenables as they are, and waits for other thenables', async () => {
+    const obj = { a: 1 };
+    const thenable = { then: (resolve: (v: string) => void) => setTimeout(() => resolve('thenable'), 1) };
+    const t = spawn(() => [blockOn(5), blockOn(obj), blockOn(null), blockOn(thenable)]);
+    const [five, o, n, th] = await t.result;
+    expect(five).toBe(5);
+    expect(o).toBe(obj);
+    expect(n).toBe(null);
+    expect(th).toBe('thenable');
+  });
+
+  it('in main throws ERR_BLOCKING_IN_MAIN naming await', () => {
+    let err: unknown;
+    try {
+      blockOn(Promise.resolve(1));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TaskletError);
+    expect((err as TaskletError).code).toBe('ERR_BLOCKING_IN_MAIN');
+    expect((err as Error).message).toBe('blockOn() cannot block the main thread; use await');
+  });
+
+  it('resumes a tasklet woken by a promise settled in a microtask in that same macrotask', async () => {
+    const log: string[] = [];
+    spawn(() => {
+      blockOn(Promise.resolve().then(() => undefined));
+      log.push('resumed');
+    });
+    setImmediate(() => log.push('immediate'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['resumed', 'immediate']);
+  });
+});
+
+describe('sleep()', () => {
+  it('suspends the tasklet for about ms milliseconds', async () => {
+    const t = spawn(() => {
+      const start = Date.now();
+      sleep(30);
+      return Date.now() - start;
+    });
+    expect(await t.result).toBeGreaterThanOrEqual(25);
+  });
+
+  it('validates ms and refuses main', () => {
+    expect(() => sleep(-1)).toThrow(RangeError);
+    expect(() => sleep('1' as never)).toThrow(/"ms" argument must be a number/);
+    expect(() => sleep(1)).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => sleep(1)).toThrow(/timers\/promises/);
+  });
+
+  it('1000 tasklets blocked on timers all finish', async () => {
+    let done = 0;
+    const ts = Array.from({ length: 1000 }, (_, i) =>
+      spawn(() => {
+        sleep(20 + (i % 10));
+        done++;
+      }),
+    );
+    await Promise.all(ts.map((t) => t.result));
+    expect(done).toBe(1000);
+  });
+});
+
+describe('deferredTasklet()', () => {
+  it('runs fn in a new tasklet and returns a Promise of its result', async () => {
+    const f = deferredTasklet((a: number) => {
+      const inTasklet = !getcurrent().isMain;
+      sleep(1);
+      return [a + 1, inTasklet];
+    });
+    expect(await f(1)).toEqual([2, true]);
+  });
+
+  it('filters TaskletExit to undefined and rejects with other errors', async () => {
+    const exits = deferredTasklet(() => {
+      throw new TaskletExit();
+    });
+    expect(await exits()).toBeUndefined();
+    const err = new Error('bad');
+    const fails = deferredTasklet(() => {
+      throw err;
+    });
+    await expect(fails()).rejects.toBe(err);
+    expect(() => deferredTasklet(1 as never)).toThrow(/"fn" argument/);
+  });
+});
+
+describe('blockingTasklet()', () => {
+  it('in a tasklet: runs fn in a new tasklet and blocks until it ends', async () => {
+    const inner = blockingTasklet((x: number) => {
+      sleep(5);
+      return [x * 2, getcurrent().id];
+    });
+    const t = spawn(() => {
+      const [v, innerId] = inner(21) as [number, number];
+      return [v, innerId !== getcurrent().id];
+    });
+    expect(await t.result).toEqual([42, true]);
+  });
+
+  it('rethrows errors and filters TaskletExit', async () => {
+    const err = new Error('inner');
+    const failing = blockingTasklet(() => {
+      throw err;
+    });
+    const exiting = blockingTasklet(() => getcurrent().kill());
+    const t = spawn(() => {
+      let caught: unknown;
+      try {
+        failing();
+      } catch (e) {
+        caught = e;
+      }
+      return [caught, exiting()];
+    });
+    const [caught, exitValue] = await t.result;
+    expect(caught).toBe(err);
+    expect(exitValue).toBeUndefined();
+  });
+
+  it('in main throws ERR_BLOCKING_IN_MAIN naming deferredTasklet', () => {
+    const f = blockingTasklet(() => 1);
+    expect(() => f()).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => f()).toThrow(/deferredTasklet/);
+  });
+});
+
+describe('async context', () => {
+  it('AsyncLocalStorage is kept per tasklet across blockOn and schedule', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const body = (name: string) => () =>
+      als.run(name, () => {
+        seen.push(`${name}:${als.getStore()}`);
+        blockOn(new Promise((r) => setTimeout(r, 5)));
+        seen.push(`${name}:${als.getStore()}`);
+        schedule();
+        seen.push(`${name}:${als.getStore()}`);
+        sleep(1);
+        return als.getStore();
+      });
+    const ts = ['a', 'b', 'c'].map((n) => spawn(body(n)));
+    const results = await Promise.all(ts.map((t) => t.result));
+    expect(results).toEqual(['a', 'b', 'c']);
+    for (const s of seen) expect(s.split(':')[0]).toBe(s.split(':')[1]);
+    expect(als.getStore()).toBeUndefined();
+  });
+
+  it('a tasklet inherits the store of the code that created it, and run() restores it', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const t = als.run('outer', () =>
+      spawn(() => {
+        const first = als.getStore();
+        const inner = als.run('inner', () => {
+          sleep(2);
+          return als.getStore();
+        });
+        schedule();
+        return [first, inner, als.getStore()];
+      }),
+    );
+    expect(await t.result).toEqual(['outer', 'inner', 'outer']);
+  });
+
+  it('suspending inside runInAsyncScope is a clear ERR_ASYNC_SCOPE, not a crash', async () => {
+    const resource = new AsyncResource('test');
+    const t = spawn(() => {
+      try {
+        resource.runInAsyncScope(() => blockOn(new Promise((r) => setTimeout(r, 1))));
+      } catch (e) {
+        return (e as TaskletError).code;
+      }
+      return 'suspended';
+    });
+    expect(await t.result).toBe('ERR_ASYNC_SCOPE');
+  });
+});

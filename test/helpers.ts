@@ -1,0 +1,50 @@
+// Test helpers: the built library, and child processes with time limits for
+// anything that can crash or hang.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+export const DIST = path.join(__dirname, '..', 'dist', 'cjs', 'index.js');
+
+export interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs `code` (CommonJS; `T` is the library) in a fresh node process with a
+ * time limit. `flags` go to node before the script.
+ */
+export function runChild(code: string, options: { flags?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): ChildResult {
+  const script = `const T = require(${JSON.stringify(DIST)});\n${code}`;
+  const timeout = options.timeoutMs ?? 20_000;
+  const r = spawnSync(process.execPath, [...(options.flags ?? []), '-e', script], {
+    encoding: 'utf8',
+    timeout,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, ...options.env },
+  });
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    timedOut: r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT',
+  };
+}
+
+/** Resolves after the current macrotask (so microtask-started tasklets have run). */
+export function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Polls `cond` until true or `ms` elapsed. */
+export async function until(cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

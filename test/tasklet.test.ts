@@ -1,0 +1,329 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Tasklet,
+  TaskletError,
+  TaskletExit,
+  blockOn,
+  configure,
+  getcurrent,
+  getmain,
+  getruncount,
+  schedule,
+  sleep,
+  spawn,
+  tasklet,
+} from '../dist/cjs/index.js';
+import { nextMacrotask, runChild } from './helpers';
+
+const never = (): Promise<never> => new Promise(() => {});
+
+describe('spawn()', () => {
+  it('runs fn(...args) in a tasklet on the event loop, without anything more', async () => {
+    const log: string[] = [];
+    const t = spawn((a: number, b: string) => {
+      log.push(`ran ${a} ${b} main=${getcurrent().isMain}`);
+      return a * 2;
+    }, 21, 'x');
+    expect(log).toEqual([]);
+    expect(t.alive).toBe(true);
+    expect(t.scheduled).toBe(true);
+    await expect(t.result).resolves.toBe(42);
+    expect(log).toEqual(['ran 21 x main=false']);
+    expect(t.alive).toBe(false);
+  });
+
+  it('names the argument when fn is not a function', () => {
+    expect(() => spawn(42 as never)).toThrow(TypeError);
+    expect(() => spawn(42 as never)).toThrow(/"fn" argument must be a function/);
+  });
+});
+
+describe('tasklet(f)(...args)', () => {
+  it('creates, sets up and returns a runnable tasklet', async () => {
+    const t = tasklet((x: number, y: number) => x + y)(2, 3);
+    expect(t).toBeInstanceOf(Tasklet);
+    expect(await t.result).toBe(5);
+  });
+});
+
+describe('new Tasklet()', () => {
+  it('is not runnable until setup()', async () => {
+    let ran = false;
+    const t = new Tasklet(() => {
+      ran = true;
+    });
+    expect(t.alive).toBe(false);
+    expect(t.scheduled).toBe(false);
+    await nextMacrotask();
+    expect(ran).toBe(false);
+    t.setup();
+    await t.result;
+    expect(ran).toBe(true);
+  });
+
+  it('bind() sets the function and arguments; setup() without a function fails', async () => {
+    const t = new Tasklet();
+    expect(() => t.setup()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_NOT_BOUND' }));
+    t.bind((x: number) => x + 1, [1]);
+    expect(t.alive).toBe(true);
+    t.insert();
+    expect(await t.result).toBe(2);
+    expect(() => t.bind(() => 0)).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_STARTED' }));
+    expect(() => new Tasklet().bind(() => 0, 'x' as never)).toThrow(/"args" argument must be an array/);
+  });
+
+  it('gets unique ids and a name from its function', () => {
+    function worker(): void {}
+    const a = new Tasklet(worker);
+    const b = new Tasklet();
+    expect(a.id).not.toBe(b.id);
+    expect(a.name).toBe('worker');
+    b.name = 'custom';
+    expect(b.name).toBe('custom');
+  });
+});
+
+describe('Tasklet#run()', () => {
+  it('switches to the tasklet now; the caller resumes when it yields', () => {
+    const log: string[] = [];
+    const t = new Tasklet().bind(() => {
+      log.push('t1');
+      schedule();
+      log.push('t2');
+    }, []);
+    log.push('before');
+    t.run();
+    log.push('after first run');
+    t.run();
+    log.push('after second run');
+    expect(log).toEqual(['before', 't1', 'after first run', 't2', 'after second run']);
+    expect(t.alive).toBe(false);
+  });
+
+  it('refuses dead and blocked tasklets with a code', async () => {
+    const dead = spawn(() => 1);
+    await dead.result;
+    expect(() => dead.run()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_DEAD' }));
+    const blocked = spawn(() => blockOn(never()));
+    await nextMacrotask();
+    expect(blocked.blocked).toBe(true);
+    expect(() => blocked.run()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_BLOCKED' }));
+    expect(() => blocked.insert()).toThrow(TaskletError);
+    blocked.kill();
+    expect(blocked.alive).toBe(false);
+  });
+});
+
+describe('Tasklet#insert() / remove()', () => {
+  it('a removed tasklet does not run until inserted again', async () => {
+    const log: string[] = [];
+    const t = spawn(() => log.push('ran'));
+    t.remove();
+    expect(t.scheduled).toBe(false);
+    await nextMacrotask();
+    expect(log).toEqual([]);
+    t.insert();
+    await t.result;
+    expect(log).toEqual(['ran']);
+  });
+
+  it('cannot remove the current tasklet or the main one', async () => {
+    const t = spawn(() => {
+      expect(() => getcurrent().remove()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_CURRENT' }));
+      return 'ok';
+    });
+    expect(await t.result).toBe('ok');
+    expect(() => getmain().remove()).toThrow(expect.objectContaining({ code: 'ERR_MAIN_TASKLET' }));
+  });
+});
+
+describe('Tasklet#kill()', () => {
+  it('raises TaskletExit at the suspension point; finally runs; result resolves undefined', async () => {
+    const log: string[] = [];
+    let seen: unknown;
+    const t = spawn(() => {
+      try {
+        blockOn(never());
+        log.push('not reached');
+      } catch (e) {
+        seen = e;
+        throw e;
+      } finally {
+        log.push('finally');
+      }
+    });
+    await nextMacrotask();
+    expect(t.blocked).toBe(true);
+    t.kill();
+    expect(log).toEqual(['finally']);
+    expect(seen).toBeInstanceOf(TaskletExit);
+    expect(t.alive).toBe(false);
+    expect(t.blocked).toBe(false);
+    await expect(t.result).resolves.toBeUndefined();
+  });
+
+  it('is harmless on an ended tasklet', async () => {
+    const t = spawn(() => 7);
+    expect(await t.result).toBe(7);
+    expect(() => t.kill()).not.toThrow();
+    expect(await t.result).toBe(7);
+  });
+
+  it('ends a tasklet that never started without running it', async () => {
+    let ran = false;
+    const t = spawn(() => {
+      ran = true;
+    });
+    t.kill();
+    await nextMacrotask();
+    expect(ran).toBe(false);
+    expect(t.alive).toBe(false);
+    await expect(t.result).resolves.toBeUndefined();
+  });
+
+  it('killing the current tasklet raises TaskletExit in it', async () => {
+    const log: string[] = [];
+    const t = spawn(() => {
+      try {
+        getcurrent().kill();
+      } finally {
+        log.push('finally');
+      }
+      log.push('not reached');
+    });
+    await expect(t.result).resolves.toBeUndefined();
+    expect(log).toEqual(['finally']);
+  });
+
+  it('one tasklet can kill another; the killer runs on afterwards', async () => {
+    const log: string[] = [];
+    const victim = spawn(() => {
+      try {
+        sleep(10_000);
+      } finally {
+        log.push('victim finally');
+      }
+    });
+    const killer = spawn(() => {
+      schedule();
+      victim.kill();
+      log.push('killer after kill');
+    });
+    await killer.result;
+    expect(log).toEqual(['victim finally', 'killer after kill']);
+  });
+});
+
+describe('Tasklet#throw()', () => {
+  it('raises the error at the suspension point; result rejects with that very object', async () => {
+    const boom = new Error('boom');
+    let caught: unknown;
+    const t = spawn(() => {
+      try {
+        sleep(10_000);
+      } catch (e) {
+        caught = e;
+        throw e;
+      }
+    });
+    await nextMacrotask();
+    t.throw(boom);
+    expect(caught).toBe(boom);
+    await expect(t.result).rejects.toBe(boom);
+  });
+
+  it('throwing to an ended tasklet is ERR_TASKLET_DEAD', async () => {
+    const t = spawn(() => 1);
+    await t.result;
+    expect(() => t.throw(new Error('x'))).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_DEAD' }));
+  });
+
+  it('a tasklet that catches the error keeps running', async () => {
+    const t = spawn(() => {
+      try {
+        sleep(10_000);
+      } catch (e) {
+        return `recovered from ${(e as Error).message}`;
+      }
+      return 'no';
+    });
+    await nextMacrotask();
+    t.throw(new Error('x'));
+    expect(await t.result).toBe('recovered from x');
+  });
+});
+
+describe('Tasklet#result', () => {
+  it('rejects with the very error that escaped the tasklet', async () => {
+    const err = new RangeError('bad');
+    const t = spawn(() => {
+      throw err;
+    });
+    await expect(t.result).rejects.toBe(err);
+  });
+
+  it('an unobserved error is an unhandled rejection', () => {
+    const r = runChild(`T.spawn(() => { throw new Error('nobody listens'); });`);
+    expect(r.timedOut).toBe(false);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('nobody listens');
+  });
+});
+
+describe('getcurrent() / getmain() / getruncount()', () => {
+  it('tell main from tasklets and count runnable ones', async () => {
+    const main = getmain();
+    expect(main.isMain).toBe(true);
+    expect(main.isCurrent).toBe(true);
+    expect(getcurrent()).toBe(main);
+    expect(main.alive).toBe(true);
+    expect(getruncount()).toBe(1);
+    const a = spawn(() => {
+      const me = getcurrent();
+      return [me.isMain, me.isCurrent, main.isCurrent, getruncount()] as const;
+    });
+    const b = spawn(() => 0);
+    expect(getruncount()).toBe(3);
+    expect(await a.result).toEqual([false, true, false, 3]);
+    await b.result;
+    expect(getruncount()).toBe(1);
+  });
+});
+
+describe('deep recursion in a tasklet', () => {
+  it('is a catchable RangeError, in-process', async () => {
+    const t = spawn(() => {
+      const f = (n: number): number => f(n + 1) + 1;
+      try {
+        f(0);
+      } catch (e) {
+        return (e as Error).constructor.name;
+      }
+      return 'no overflow';
+    });
+    expect(await t.result).toBe('RangeError');
+  });
+
+  it('is a RangeError on a small strand stack, not a crash (child process)', () => {
+    const r = runChild(`
+      T.configure({ stackSize: 256 * 1024 });
+      const depth = (n) => { try { return depth(n + 1); } catch (e) { return [e.constructor.name, n]; } };
+      T.spawn(() => depth(0)).result.then(([name, n]) => console.log(name, n > 1000, n));
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^RangeError true \d+$/);
+  });
+});
+
+describe('configure()', () => {
+  it('validates its options, naming them', () => {
+    expect(() => configure({ stackSize: 1024 })).toThrow(RangeError);
+    expect(() => configure({ stackSize: 1024 })).toThrow(/options\.stackSize/);
+    expect(() => configure({ timeSlice: 'x' as never })).toThrow(/options\.timeSlice/);
+    const before = configure();
+    expect(before.stackSize).toBeGreaterThanOrEqual(256 * 1024);
+    expect(before.timeSlice).toBeGreaterThan(0);
+  });
+});
