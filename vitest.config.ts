@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// TASKLET_GC_STRESS=1 runs every test file's process under V8 GC stress:
+// objects held across switches must survive compaction.
+const gcStress = process.env.TASKLET_GC_STRESS === '1';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -9,5 +13,6 @@ export default defineConfig({
     // Two cores: test files that spawn child processes compete for them.
     maxWorkers: 2,
     setupFiles: ['test/setup.ts'],
+    execArgv: gcStress ? ['--stress-compaction', '--gc-interval=2000'] : [],
   },
 });

@@ -274,7 +274,10 @@ function pump(): void {
   sliceEnd = performance.now() + timeSlice;
   mainPumping = true;
   try {
-    switchTo(dequeue()!, true);
+    // Main does not spin here: it is only the fallback when the queue runs
+    // dry or the slice ends, and its spinning would take the spinner slot
+    // from tasklets handing off to each other.
+    switchTo(dequeue()!, false);
   } finally {
     mainPumping = false;
     sliceEnd = Infinity;
@@ -291,7 +294,7 @@ export function runAll(): void {
   while (queueLength > 0) {
     mainPumping = true;
     try {
-      switchTo(dequeue()!, true);
+      switchTo(dequeue()!, false);
     } finally {
       mainPumping = false;
     }
@@ -311,21 +314,25 @@ export function runNow(t: Tasklet): void {
 }
 
 // --- exit: Stackless kills what is left so that finally blocks run ----------------
+// On a normal exit (the loop ran dry with tasklets still suspended) each one
+// gets TaskletExit; one that tries to block again meanwhile gets TaskletExit
+// again. process.exit() and worker.terminate() run no more user code: the
+// native cleanup hook unwinds suspended strands without running JavaScript.
 
-process.on('exit', () => {
+process.on('beforeExit', () => {
+  if (current !== main || live.size === 0) return;
   exiting = true;
-  for (const t of [...live]) {
-    if (t === current) continue;
-    const s = stateOf(t);
-    if (s.phase !== Phase.Started) continue;
-    s.cancelWait?.();
-    s.cancelWait = undefined;
-    s.blocked = false;
-    s.pending = { error: new TaskletExit('process is exiting') };
-    try {
+  try {
+    for (const t of [...live]) {
+      const s = stateOf(t);
+      if (s.phase !== Phase.Started) continue;
+      s.cancelWait?.();
+      s.cancelWait = undefined;
+      s.blocked = false;
+      s.pending = { error: new TaskletExit('process is exiting') };
       runNow(t);
-    } catch {
-      // the killer is the exiting tasklet itself: nothing left to do
     }
+  } finally {
+    exiting = false;
   }
 });

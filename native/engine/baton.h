@@ -8,9 +8,10 @@
 namespace tasklet {
 
 // How many waiters of one engine may spin at the same time. With 50 suspended
-// strands all spinning, the event loop starved and hung (DESIGN.md); one
-// spinner covers the common "hand off and come straight back" ping-pong.
-constexpr int kMaxSpinners = 1;
+// strands all spinning, the event loop starved and hung (DESIGN.md); two
+// spinners cover a ping-pong between two tasklets (each one spins while the
+// other runs) on this 2-core machine class.
+constexpr int kMaxSpinners = 2;
 
 // Spin iterations before parking. One iteration is a relaxed load plus a
 // `pause` (~10-40 ns on x86), so this is roughly 20-60 us: about the cost of

@@ -146,7 +146,7 @@ SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
 
   SaveContext(self);
   current_ = to;
-  Transfer(self, to, self == nullptr ? true : spin);
+  Transfer(self, to, spin);
   // Resumed: whoever switched back here has set current_ = self.
   RestoreContext(self);
 

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Tasklet,
+  blockOn,
+  configure,
+  getcurrent,
+  run,
+  schedule,
+  scheduleRemove,
+  sleep,
+  spawn,
+  stats,
+} from '../dist/cjs/index.js';
+import { nextMacrotask, runChild } from './helpers';
+
+describe('schedule()', () => {
+  it('round-robins the runnable tasklets in order', async () => {
+    const log: string[] = [];
+    const body = (name: string) => () => {
+      for (let i = 0; i < 3; i++) {
+        log.push(`${name}${i}`);
+        schedule();
+      }
+    };
+    const ts = ['a', 'b', 'c'].map((n) => spawn(body(n)));
+    await Promise.all(ts.map((t) => t.result));
+    expect(log.join(' ')).toBe('a0 b0 c0 a1 b1 c1 a2 b2 c2');
+  });
+
+  it('in main runs one round of the queue, then returns', () => {
+    const log: string[] = [];
+    spawn(() => {
+      log.push('a1');
+      schedule();
+      log.push('a2');
+    });
+    spawn(() => log.push('b'));
+    schedule();
+    log.push('main');
+    run();
+    expect(log).toEqual(['a1', 'b', 'main', 'a2']);
+  });
+
+  it('switches straight from tasklet to tasklet (main waits in the pump)', async () => {
+    configure({ timeSlice: 60_000 });
+    let mainRanBetween = false;
+    let inLoop = false;
+    const a = spawn(() => {
+      for (let i = 0; i < 1000; i++) {
+        inLoop = true;
+        schedule();
+      }
+      inLoop = false;
+    });
+    const b = spawn(() => {
+      for (let i = 0; i < 1000; i++) schedule();
+    });
+    queueMicrotask(() => {
+      if (inLoop) mainRanBetween = true;
+    });
+    await Promise.all([a.result, b.result]);
+    configure({ timeSlice: 10 });
+    expect(mainRanBetween).toBe(false);
+  });
+});
+
+describe('scheduleRemove()', () => {
+  it('sleeps until insert() and refuses main', async () => {
+    const log: string[] = [];
+    const t = spawn(() => {
+      log.push('before');
+      scheduleRemove();
+      log.push('after');
+    });
+    await nextMacrotask();
+    expect(log).toEqual(['before']);
+    expect(t.scheduled).toBe(false);
+    expect(t.alive).toBe(true);
+    expect(t.blocked).toBe(false);
+    t.insert();
+    await t.result;
+    expect(log).toEqual(['before', 'after']);
+    expect(() => scheduleRemove()).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+  });
+});
+
+describe('run()', () => {
+  it('drives the queue synchronously from main until nothing is runnable', () => {
+    const log: string[] = [];
+    spawn(() => {
+      log.push('a');
+      schedule();
+      log.push('a again');
+    });
+    spawn(() => log.push('b'));
+    run();
+    expect(log).toEqual(['a', 'b', 'a again']);
+  });
+
+  it('returns while tasklets wait on promises, which finish on the event loop', async () => {
+    const t = spawn(() => blockOn(new Promise((r) => setTimeout(() => r('done'), 5))));
+    run();
+    expect(t.blocked).toBe(true);
+    expect(await t.result).toBe('done');
+  });
+
+  it('is refused inside a tasklet', async () => {
+    const t = spawn(() => {
+      try {
+        run();
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    });
+    expect(await t.result).toBe('ERR_TASKLET_CURRENT');
+  });
+});
+
+describe('the event-loop pump', () => {
+  it('starts spawned tasklets in the same macrotask, before setImmediate callbacks', async () => {
+    const log: string[] = [];
+    setImmediate(() => log.push('immediate'));
+    spawn(() => log.push('tasklet'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['tasklet', 'immediate']);
+  });
+
+  it('does not let a tasklet looping on schedule() starve timers and I/O', async () => {
+    configure({ timeSlice: 5 });
+    let spins = 0;
+    let stop = false;
+    const spinner = spawn(() => {
+      while (!stop) {
+        spins++;
+        schedule();
+      }
+    });
+    const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(spins), 20));
+    stop = true;
+    await spinner.result;
+    configure({ timeSlice: 10 });
+    expect(fired).toBeGreaterThan(0);
+  });
+
+  it('a tasklet that never yields can still be killed once it does', async () => {
+    const t = spawn(() => {
+      for (;;) schedule();
+    });
+    await new Promise((r) => setTimeout(r, 15));
+    expect(t.alive).toBe(true);
+    t.kill();
+    expect(t.alive).toBe(false);
+  });
+
+  it('uses well under 10% of a core while 200 tasklets wait (child process)', () => {
+    const r = runChild(`
+      const ts = [];
+      for (let i = 0; i < 200; i++) ts.push(T.spawn(() => T.sleep(1500)));
+      setTimeout(() => {
+        const u0 = process.cpuUsage(); const t0 = process.hrtime.bigint();
+        setTimeout(() => {
+          const u = process.cpuUsage(u0); const wall = Number(process.hrtime.bigint() - t0) / 1000;
+          console.log(JSON.stringify({ cpu: (u.user + u.system) / wall, strands: T.stats().strands }));
+        }, 1000);
+      }, 200);
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    const { cpu, strands } = JSON.parse(r.stdout.trim());
+    expect(strands).toBe(200);
+    expect(cpu).toBeLessThan(0.1);
+  });
+});
+
+describe('strands', () => {
+  it('are pooled: a finished tasklet gives its strand to the next one', async () => {
+    const before = stats().strands;
+    for (let i = 0; i < 20; i++) await spawn(() => sleep(0)).result;
+    expect(stats().strands - before).toBeLessThanOrEqual(1);
+  });
+
+  it('are only taken when a tasklet first runs: 100k spawned tasklets cost no threads', async () => {
+    const before = stats().strands;
+    const ts: Tasklet[] = [];
+    for (let i = 0; i < 100_000; i++) ts.push(new Tasklet(() => 0).bind(() => 0, []));
+    for (const t of ts) t.insert();
+    for (const t of ts) t.remove();
+    expect(stats().strands).toBe(before);
+    for (const t of ts) t.kill();
+  });
+
+  it('a dying tasklet starts the next new one on its own strand', async () => {
+    const before = stats().strands;
+    const ts = Array.from({ length: 100 }, (_, i) => spawn(() => i));
+    await Promise.all(ts.map((t) => t.result));
+    expect(stats().strands - before).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('current tasklet bookkeeping', () => {
+  it('getcurrent() is right after every kind of switch', async () => {
+    const ids: boolean[] = [];
+    const body = () => {
+      const me = getcurrent();
+      ids.push(getcurrent() === me);
+      schedule();
+      ids.push(getcurrent() === me);
+      blockOn(new Promise((r) => setTimeout(r, 1)));
+      ids.push(getcurrent() === me);
+      sleep(1);
+      ids.push(getcurrent() === me);
+    };
+    await Promise.all([spawn(body), spawn(body), spawn(body)].map((t) => t.result));
+    expect(ids).toHaveLength(12);
+    expect(ids.every(Boolean)).toBe(true);
+    expect(getcurrent().isMain).toBe(true);
+  });
+});
