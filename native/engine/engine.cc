@@ -227,7 +227,12 @@ void Engine::StrandMain(Strand* self) {
     if (next == self) continue;  // the next tasklet starts on this thread
     idle_.push_back(self);
     current_ = next;
-    Transfer(self, next, false);
+    {
+      // Relocking restores V8's debugger state, which walks the stack and
+      // needs a handle scope when a debugger is active (seen on Node 24).
+      v8::HandleScope pool_scope(isolate_);
+      Transfer(self, next, false);
+    }
     if (self->command == Command::kExit) break;
   }
   isolate_->Exit();
@@ -236,17 +241,18 @@ void Engine::StrandMain(Strand* self) {
 void Engine::Teardown() {
   if (current_ != nullptr) Fatal("teardown while a tasklet holds the isolate");
   tearing_down_ = true;
-  {
-    v8::HandleScope scope(isolate_);
-    for (auto& strand : strands_) {
-      if (strand->tasklet.IsEmpty()) continue;
-      // Suspended tasklet: resume it with a request to terminate; its JS
-      // frames unwind without running catch or finally, its strand goes back
-      // to the pool and hands the isolate back here.
-      strand->command = Command::kTerminate;
-      current_ = strand.get();
-      Transfer(nullptr, strand.get(), true);
-    }
+  // Node tears down inside a SealHandleScope; when another thread takes the
+  // lock, V8 archives this thread's state for real and may create handles
+  // while doing so (seen on Node 24), so every handoff below needs a scope.
+  v8::HandleScope scope(isolate_);
+  for (auto& strand : strands_) {
+    if (strand->tasklet.IsEmpty()) continue;
+    // Suspended tasklet: resume it with a request to terminate; its JS
+    // frames unwind without running catch or finally, its strand goes back
+    // to the pool and hands the isolate back here.
+    strand->command = Command::kTerminate;
+    current_ = strand.get();
+    Transfer(nullptr, strand.get(), true);
   }
   for (auto& strand : strands_) {
     strand->command = Command::kExit;
