@@ -226,6 +226,40 @@ describe('async context', () => {
     expect(als.getStore()).toBeUndefined();
   });
 
+  it('tasklets interleaving through schedule() alone each see their own store', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const wrong: string[] = [];
+    const ts = ['a', 'b', 'c'].map((name) =>
+      spawn(() =>
+        als.run(name, () => {
+          for (let i = 0; i < 5; i++) {
+            schedule();
+            if (als.getStore() !== name) wrong.push(`${name} saw ${als.getStore()}`);
+          }
+        }),
+      ),
+    );
+    await Promise.all(ts.map((t) => t.result));
+    expect(wrong).toEqual([]);
+  });
+
+  it('tasklets woken by the same settled promise each see their own store', async () => {
+    const als = new AsyncLocalStorage<string>();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const ts = ['a', 'b', 'c', 'd'].map((name) =>
+      spawn(() =>
+        als.run(name, () => {
+          blockOn(gate);
+          return als.getStore();
+        }),
+      ),
+    );
+    await nextMacrotask();
+    als.run('opener', () => open());
+    expect(await Promise.all(ts.map((t) => t.result))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('a tasklet inherits the store of the code that created it, and run() restores it', async () => {
     const als = new AsyncLocalStorage<string>();
     const t = als.run('outer', () =>
