@@ -4,7 +4,9 @@
       "target_name": "tasklet",
       "sources": [
         "native/addon.cc",
+        "native/binding/channel_wrap.cc",
         "native/binding/engine_wrap.cc",
+        "native/engine/channel.cc",
         "native/engine/engine.cc",
         "native/engine/strand.cc"
       ],

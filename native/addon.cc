@@ -1,18 +1,24 @@
-// Module init: one Engine per Node environment (main thread or worker), torn
-// down by an environment cleanup hook before the isolate goes away.
+// Module init: per-environment instance data (an Engine and its channels) for
+// the main thread and each worker, torn down by an environment cleanup hook
+// before the isolate goes away. No mutable statics.
 #include <node.h>
 #include <v8.h>
 
+#include "binding/addon_data.h"
+#include "binding/channel_wrap.h"
 #include "binding/engine_wrap.h"
-#include "engine/engine.h"
 
 namespace tasklet {
 namespace {
 
 void Cleanup(void* arg) {
-  Engine* engine = static_cast<Engine*>(arg);
-  engine->Teardown();
-  delete engine;
+  AddonData* data = static_cast<AddonData*>(arg);
+  data->engine->Teardown();
+  {
+    v8::HandleScope scope(data->engine->isolate());
+    DestroyChannels(data);
+  }
+  delete data;
 }
 
 }  // namespace
@@ -25,8 +31,10 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   // tasklet is suspended. Reproduced on Node 20 under GC stress; Node's
   // fetch() uses wasm. Turning wasm code GC off is the only public remedy.
   v8::V8::SetFlagsFromString("--no-wasm-code-gc");
-  auto* engine = new tasklet::Engine(isolate, context);
-  node::AddEnvironmentCleanupHook(isolate, tasklet::Cleanup, engine);
-  tasklet::InitEngineBinding(context, exports, engine);
+  auto* data = new tasklet::AddonData();
+  data->engine = std::make_unique<tasklet::Engine>(isolate, context);
+  node::AddEnvironmentCleanupHook(isolate, tasklet::Cleanup, data);
+  tasklet::InitEngineBinding(context, exports, data);
+  tasklet::InitChannelBinding(context, exports, data);
   (void)module;
 }

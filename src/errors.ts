@@ -37,6 +37,14 @@ export class TaskletExit extends Error {
   }
 }
 
+/** Raised by sending on a closed channel, and by receiving on a closed, drained one. */
+export class ChannelClosedError extends TaskletError {
+  constructor(message: string) {
+    super('ERR_CHANNEL_CLOSED', message);
+    this.name = 'ChannelClosedError';
+  }
+}
+
 /** The messages, keyed by what went wrong. */
 export const messages = {
   blockingInMain: (what: string, alternative: string) =>
@@ -53,6 +61,9 @@ export const messages = {
   threadLimit: (size: number) =>
     `the OS refused a new strand thread (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',
+  channelClosed: (what: string) => `${what}: the channel is closed`,
+  selectCase: (index: number) =>
+    `The "cases[${index}]" argument must be { receive: channel }, { send: channel, value } or { default: true }`,
   notFunction: (name: string, value: unknown) =>
     `The "${name}" argument must be a function. Received ${describe(value)}`,
   notArray: (name: string, value: unknown) =>

@@ -11,5 +11,7 @@ export {
   getruncount,
 } from './tasklet';
 export { blockOn, sleep, deferredTasklet, blockingTasklet } from './block-on';
-export { TaskletError, TaskletExit, type TaskletErrorCode } from './errors';
+export { Channel, type ChannelOptions, type Preference } from './channel';
+export { select, type SelectCase, type SelectResult } from './select';
+export { TaskletError, TaskletExit, ChannelClosedError, type TaskletErrorCode } from './errors';
 export { configure, stats, type ConfigureOptions, type Stats } from './config';

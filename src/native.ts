@@ -6,9 +6,35 @@ export interface TaskletBaseConstructor {
   new (): object;
 }
 
-/** What the addon exports (native/binding/engine_wrap.cc). */
+/** The native half of every Channel object (native/binding/channel_wrap.cc). */
+export interface ChannelBaseInstance {
+  /** -> ChannelOp; a woken receiver lands in out[1]. */
+  _send(value: unknown, isException: boolean, waiter: object | undefined, out: unknown[]): number;
+  /** -> ChannelOp; value, woken sender and isException land in out[0..2]. */
+  _receive(waiter: object | undefined, out: unknown[]): number;
+  _wait(waiter: object, isSender: boolean, value: unknown, isException: boolean): void;
+  _cancel(waiter: object): boolean;
+  /** Closes; returns the receivers that must fail. */
+  _close(): object[];
+  _open(): void;
+  /** [balance, closing, closed, buffered] */
+  _state(): [number, boolean, boolean, number];
+  _balance(): number;
+}
+export interface ChannelBaseConstructor {
+  new (capacity: number): ChannelBaseInstance;
+}
+
+export const OP_DONE = 0;
+export const OP_WAKE = 1;
+export const OP_BLOCKED = 2;
+export const OP_WOULD_BLOCK = 3;
+export const OP_CLOSED = 4;
+
+/** What the addon exports (native/binding/engine_wrap.cc, channel_wrap.cc). */
 export interface NativeBinding {
   TaskletBase: TaskletBaseConstructor;
+  ChannelBase: ChannelBaseConstructor;
   /** 0: resumed, 1: terminated (unwind now), 2: no strand could be made. */
   switchTo(target: object | null, spin: boolean): number;
   settle(value: unknown, pending: unknown, onRejected: (reason: unknown) => void): unknown;

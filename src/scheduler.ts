@@ -250,11 +250,49 @@ function fail(t: Tasklet, error: unknown): void {
 
 /** Makes a blocked tasklet runnable again (from a promise callback or a channel). */
 export function wake(t: Tasklet): void {
+  unblock(t);
+  enqueue(t);
+  ensurePump();
+}
+
+/** Marks a tasklet no longer waiting (it is about to be woken or run). */
+export function unblock(t: Tasklet): void {
   const s = stateOf(t);
   s.blocked = false;
   s.cancelWait = undefined;
-  enqueue(t);
-  ensurePump();
+}
+
+/**
+ * Resumes a tasklet whose wait just completed: switches to it at once when
+ * `now` and the caller is a tasklet (the caller runs again right after it),
+ * else queues it.
+ */
+export function resume(t: Tasklet, now: boolean): void {
+  if (now && current !== main) {
+    unblock(t);
+    runNow(t);
+  } else {
+    wake(t);
+  }
+}
+
+/**
+ * Blocks the current tasklet until resume()/wake(); `cancel` detaches it
+ * from what it waits on if it is killed meanwhile. Returns what the waker
+ * left in resumeValue, or throws it when resumeFailed.
+ */
+export function block(cancel: () => void): unknown {
+  const s = stateOf(current);
+  s.blocked = true;
+  s.cancelWait = cancel;
+  suspend(false);
+  const value = s.resumeValue;
+  s.resumeValue = undefined;
+  if (s.resumeFailed) {
+    s.resumeFailed = false;
+    throw value;
+  }
+  return value;
 }
 
 // --- the pump: the event loop runs the queue -----------------------------------

@@ -10,7 +10,8 @@ namespace tasklet {
 namespace {
 
 Engine* EngineOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<Engine*>(info.Data().As<v8::External>()->Value());
+  return static_cast<AddonData*>(info.Data().As<v8::External>()->Value())
+      ->engine.get();
 }
 
 void ThrowTypeError(v8::Isolate* isolate, const char* message) {
@@ -138,9 +139,9 @@ void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
 }  // namespace
 
 void InitEngineBinding(v8::Local<v8::Context> context,
-                       v8::Local<v8::Object> exports, Engine* engine) {
+                       v8::Local<v8::Object> exports, AddonData* addon) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::Local<v8::External> data = v8::External::New(isolate, engine);
+  v8::Local<v8::External> data = v8::External::New(isolate, addon);
 
   v8::Local<v8::FunctionTemplate> base =
       v8::FunctionTemplate::New(isolate, JS_TaskletBase, data);

@@ -4,12 +4,12 @@
 
 #include <v8.h>
 
-#include "../engine/engine.h"
+#include "addon_data.h"
 
 namespace tasklet {
 
-// Adds the engine's functions to `exports`; `engine` is this environment's.
+// Adds the engine's functions to `exports` for this environment's addon data.
 void InitEngineBinding(v8::Local<v8::Context> context,
-                       v8::Local<v8::Object> exports, Engine* engine);
+                       v8::Local<v8::Object> exports, AddonData* addon);
 
 }  // namespace tasklet

@@ -1,0 +1,22 @@
+// Per-environment instance data of the addon: the engine and the channels
+// that must release their V8 handles when the environment goes away.
+#pragma once
+
+#include <memory>
+#include <unordered_set>
+
+#include "../engine/engine.h"
+
+namespace tasklet {
+
+class ChannelWrap;
+
+struct AddonData {
+  std::unique_ptr<Engine> engine;
+  std::unordered_set<ChannelWrap*> channels;
+};
+
+// Frees every channel of this environment (called after Engine::Teardown).
+void DestroyChannels(AddonData* data);
+
+}  // namespace tasklet

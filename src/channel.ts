@@ -1,0 +1,270 @@
+// Channel: Stackless channels (rendezvous, balance, preference,
+// sendException, close, iteration) plus buffering and Promise forms. The
+// queues live in native code (ChannelCore); this file decides who runs.
+import {
+  native,
+  OP_BLOCKED,
+  OP_CLOSED,
+  OP_DONE,
+  OP_WAKE,
+  type ChannelBaseInstance,
+} from './native';
+import { ChannelClosedError, TaskletError, checkNumber, messages } from './errors';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf, wake } from './scheduler';
+import { Tasklet } from './tasklet';
+
+/** Options for {@link Channel}. */
+export interface ChannelOptions {
+  /** How many values the channel holds without a receiver: 0 (default) is a rendezvous; Infinity is unbounded. */
+  capacity?: number;
+}
+
+/** Who runs after a rendezvous: -1 the receiver (default), 1 the sender, 0 neither (the woken side is queued). */
+export type Preference = -1 | 0 | 1;
+
+/** A pending sendAsync()/receiveAsync(). */
+export class PromiseWaiter {
+  constructor(
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+}
+
+/** One case of a pending select(); fire() completes the whole select. */
+export interface CaseWaiter {
+  fire(value: unknown, isException: boolean, closed: boolean): Tasklet | null;
+}
+
+const out: unknown[] = [undefined, undefined, false];
+
+/** Completes a waiting receiver with a value; returns the tasklet to resume, if any. */
+export function completeReceiver(w: object, value: unknown, isException: boolean): Tasklet | null {
+  if (w instanceof Tasklet) {
+    const s = stateOf(w);
+    s.resumeValue = value;
+    s.resumeFailed = isException;
+    return w;
+  }
+  if (w instanceof PromiseWaiter) {
+    if (isException) w.reject(value);
+    else w.resolve(value);
+    return null;
+  }
+  return (w as CaseWaiter).fire(value, isException, false);
+}
+
+/** Completes a waiting sender whose value was taken; returns the tasklet to resume, if any. */
+export function completeSender(w: object): Tasklet | null {
+  if (w instanceof Tasklet) {
+    const s = stateOf(w);
+    s.resumeValue = undefined;
+    s.resumeFailed = false;
+    return w;
+  }
+  if (w instanceof PromiseWaiter) {
+    w.resolve(undefined);
+    return null;
+  }
+  return (w as CaseWaiter).fire(undefined, false, false);
+}
+
+function blockingInMain(what: string, alternative: string): TaskletError {
+  return new TaskletError('ERR_BLOCKING_IN_MAIN', messages.blockingInMain(what, alternative));
+}
+
+/**
+ * A Stackless channel: send() blocks the sending tasklet until a receiver
+ * takes the value (or it fits in the buffer); receive() blocks until a value
+ * arrives. The very object sent is the one received.
+ */
+export class Channel<T = unknown> extends native.ChannelBase {
+  #preference: Preference = -1;
+
+  /** Creates a channel: a rendezvous by default, or buffered with `capacity`. */
+  constructor(options: ChannelOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`The "options" argument must be an object. Received ${typeof options}`);
+    }
+    const capacity = options.capacity ?? 0;
+    checkNumber('options.capacity', capacity, 0);
+    if (capacity !== Infinity && !Number.isInteger(capacity)) {
+      throw new RangeError(`The "options.capacity" argument must be a whole number or Infinity. Received ${capacity}`);
+    }
+    super(capacity);
+  }
+
+  /** In a tasklet: sends `value`, blocking until a receiver takes it or it is buffered. */
+  send(value: T): void {
+    this.#send(value, false, 'send()');
+  }
+
+  /** In a tasklet: like send(), but the receiver's receive() throws `error`. */
+  sendException(error: unknown): void {
+    this.#send(error, true, 'sendException()');
+  }
+
+  #send(value: unknown, isException: boolean, what: string): void {
+    if (!inTasklet()) throw blockingInMain(`Channel#${what}`, 'use sendAsync()');
+    checkSuspendable();
+    const me = getCurrentTasklet();
+    const base = this as unknown as ChannelBaseInstance;
+    const op = base._send(value, isException, me, out);
+    if (op === OP_DONE) return;
+    if (op === OP_WAKE) {
+      const w = out[1] as object;
+      out[1] = undefined;
+      const t = completeReceiver(w, value, isException);
+      if (t !== null) resume(t, this.#preference < 0);
+      return;
+    }
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(`Channel#${what}`));
+    // OP_BLOCKED: queued natively with its value until a receiver comes.
+    block(() => base._cancel(me));
+  }
+
+  /** In a tasklet: receives the next value, blocking until one arrives. */
+  receive(): T {
+    if (!inTasklet()) throw blockingInMain('Channel#receive()', 'use receiveAsync()');
+    checkSuspendable();
+    const me = getCurrentTasklet();
+    const base = this as unknown as ChannelBaseInstance;
+    const op = base._receive(me, out);
+    if (op === OP_BLOCKED) return block(() => base._cancel(me)) as T;
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#receive()'));
+    return this.#took(true) as T;
+  }
+
+  /** Handles a completed receive (value in `out`): wakes a sender by preference; returns or throws the value. */
+  #took(mayYield: boolean): unknown {
+    const value = out[0];
+    const isException = out[2] as boolean;
+    const w = out[1] as object | undefined;
+    out[0] = out[1] = undefined;
+    if (w !== undefined) {
+      const t = completeSender(w);
+      if (t !== null) resume(t, mayYield && this.#preference > 0);
+    }
+    if (isException) throw value;
+    return value;
+  }
+
+  /** Anywhere: a Promise that resolves once the value is taken or buffered. Never blocks. */
+  sendAsync(value: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const base = this as unknown as ChannelBaseInstance;
+      const waiter = new PromiseWaiter(resolve as (v: unknown) => void, reject);
+      const op = base._send(value, false, waiter, out);
+      if (op === OP_DONE) resolve();
+      else if (op === OP_WAKE) {
+        const w = out[1] as object;
+        out[1] = undefined;
+        const t = completeReceiver(w, value, false);
+        if (t !== null) wake(t);
+        resolve();
+      } else if (op === OP_CLOSED) reject(new ChannelClosedError(messages.channelClosed('Channel#sendAsync()')));
+    });
+  }
+
+  /** Anywhere: a Promise of the next value. Never blocks. */
+  receiveAsync(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const base = this as unknown as ChannelBaseInstance;
+      const waiter = new PromiseWaiter(resolve as (v: unknown) => void, reject);
+      const op = base._receive(waiter, out);
+      if (op === OP_BLOCKED) return;
+      if (op === OP_CLOSED) {
+        reject(new ChannelClosedError(messages.channelClosed('Channel#receiveAsync()')));
+        return;
+      }
+      try {
+        resolve(this.#took(false) as T);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+
+  /** Senders waiting (> 0) or receivers waiting (< 0). */
+  get balance(): number {
+    return (this as unknown as ChannelBaseInstance)._balance();
+  }
+
+  /** Who runs after a rendezvous: -1 the receiver (default), 1 the sender, 0 neither. */
+  get preference(): Preference {
+    return this.#preference;
+  }
+  set preference(value: Preference) {
+    if (value !== -1 && value !== 0 && value !== 1) {
+      const err = typeof value === 'number' ? RangeError : TypeError;
+      throw new err(`The "preference" argument must be -1, 0 or 1. Received ${String(value)}`);
+    }
+    this.#preference = value;
+  }
+
+  /** How many values are buffered now. */
+  get buffered(): number {
+    return (this as unknown as ChannelBaseInstance)._state()[3];
+  }
+
+  /** Stops further sends; values already sent or waiting can still be received. Waiting receivers of an empty channel fail with ChannelClosedError. */
+  close(): void {
+    const receivers = (this as unknown as ChannelBaseInstance)._close();
+    for (const w of receivers) {
+      const err = new ChannelClosedError(messages.channelClosed('Channel#receive()'));
+      if (w instanceof Tasklet) {
+        const s = stateOf(w);
+        s.resumeValue = err;
+        s.resumeFailed = true;
+        wake(w);
+      } else if (w instanceof PromiseWaiter) {
+        w.reject(err);
+      } else {
+        const t = (w as CaseWaiter).fire(undefined, false, true);
+        if (t !== null) wake(t);
+      }
+    }
+  }
+
+  /** Reopens a closed channel. */
+  open(): void {
+    (this as unknown as ChannelBaseInstance)._open();
+  }
+
+  /** close() was called (and open() was not since). */
+  get closing(): boolean {
+    return (this as unknown as ChannelBaseInstance)._state()[1];
+  }
+
+  /** Closing and nothing left to receive: receive() throws ChannelClosedError. */
+  get closed(): boolean {
+    return (this as unknown as ChannelBaseInstance)._state()[2];
+  }
+
+  /** In a tasklet: iterates received values until the channel is closed and drained. */
+  *[Symbol.iterator](): Iterator<T> {
+    for (;;) {
+      let value: T;
+      try {
+        value = this.receive();
+      } catch (error) {
+        if (error instanceof ChannelClosedError && this.closed) return;
+        throw error;
+      }
+      yield value;
+    }
+  }
+
+  /** Anywhere: iterates received values until the channel is closed and drained. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let value: T;
+      try {
+        value = await this.receiveAsync();
+      } catch (error) {
+        if (error instanceof ChannelClosedError && this.closed) return;
+        throw error;
+      }
+      yield value;
+    }
+  }
+}

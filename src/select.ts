@@ -1,0 +1,154 @@
+// select(): wait on several channel operations and complete exactly one,
+// the first that is ready (Go's select; Stackless has none).
+import { OP_CLOSED, OP_WAKE, OP_WOULD_BLOCK, type ChannelBaseInstance } from './native';
+import { ChannelClosedError, TaskletError, messages } from './errors';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf } from './scheduler';
+import { Channel, type CaseWaiter, completeReceiver, completeSender } from './channel';
+import type { Tasklet } from './tasklet';
+
+/** A case of {@link select}: receive from a channel, send a value on one, or don't block. */
+export type SelectCase<T = unknown> =
+  | { receive: Channel<T> }
+  | { send: Channel<T>; value: T }
+  | { default: true };
+
+/** Which case of {@link select} completed. */
+export interface SelectResult<T = unknown> {
+  /** Index of the case in the array. */
+  index: number;
+  /** The value received (receive cases), else undefined. */
+  value: T | undefined;
+  /** True when a receive case completed because its channel is closed and drained. */
+  closed: boolean;
+}
+
+const out: unknown[] = [undefined, undefined, false];
+
+class Group {
+  fired = false;
+  result: SelectResult | undefined;
+  readonly waiters: Case[] = [];
+  constructor(readonly tasklet: Tasklet) {}
+
+  cancelAll(except?: Case): void {
+    for (const w of this.waiters) {
+      if (w !== except) (w.channel as unknown as ChannelBaseInstance)._cancel(w);
+    }
+  }
+}
+
+class Case implements CaseWaiter {
+  constructor(
+    readonly group: Group,
+    readonly index: number,
+    readonly channel: Channel<unknown>,
+  ) {}
+
+  fire(value: unknown, isException: boolean, closed: boolean): Tasklet | null {
+    const g = this.group;
+    if (g.fired) return null;
+    g.fired = true;
+    g.cancelAll(this);
+    const s = stateOf(g.tasklet);
+    if (isException) {
+      s.resumeValue = value;
+      s.resumeFailed = true;
+    } else {
+      s.resumeValue = { index: this.index, value, closed };
+      s.resumeFailed = false;
+    }
+    return g.tasklet;
+  }
+}
+
+function checkCases(cases: unknown): asserts cases is SelectCase[] {
+  if (!Array.isArray(cases) || cases.length === 0) {
+    throw new TypeError('The "cases" argument must be a non-empty array of select cases');
+  }
+  let defaults = 0;
+  cases.forEach((c, i) => {
+    const ok =
+      c !== null &&
+      typeof c === 'object' &&
+      (('receive' in c && c.receive instanceof Channel) ||
+        ('send' in c && c.send instanceof Channel) ||
+        ('default' in c && c.default === true));
+    if (!ok) throw new TypeError(messages.selectCase(i));
+    if ('default' in c) defaults++;
+  });
+  if (defaults > 1) throw new TypeError('The "cases" argument must have at most one default case');
+}
+
+function preferenceOf(ch: Channel<unknown>): number {
+  return ch.preference;
+}
+
+/**
+ * Completes the first ready case (in array order) and says which, with the
+ * value received. Without a ready case: returns the `{ default: true }` case
+ * if there is one, else blocks the calling tasklet until one is ready.
+ * A receive case on a closed, drained channel is ready (`closed: true`);
+ * a send case on a closed channel throws ChannelClosedError.
+ */
+export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T> {
+  checkCases(cases);
+  const defaultIndex = cases.findIndex((c) => 'default' in c);
+  const blocking = defaultIndex < 0;
+  if (blocking && !inTasklet()) {
+    throw new TaskletError(
+      'ERR_BLOCKING_IN_MAIN',
+      messages.blockingInMain('select() without a default case', 'add { default: true } or use receiveAsync()'),
+    );
+  }
+  if (blocking) checkSuspendable();
+
+  // First pass: the first case that is ready now.
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i] as SelectCase;
+    if ('receive' in c) {
+      const base = c.receive as unknown as ChannelBaseInstance;
+      const op = base._receive(undefined, out);
+      if (op === OP_WOULD_BLOCK) continue;
+      if (op === OP_CLOSED) return { index: i, value: undefined, closed: true };
+      const value = out[0];
+      const isException = out[2] as boolean;
+      const w = out[1] as object | undefined;
+      out[0] = out[1] = undefined;
+      if (op === OP_WAKE && w !== undefined) {
+        const t = completeSender(w);
+        if (t !== null) resume(t, preferenceOf(c.receive) > 0);
+      }
+      if (isException) throw value;
+      return { index: i, value: value as T, closed: false };
+    }
+    if ('send' in c) {
+      const base = c.send as unknown as ChannelBaseInstance;
+      const op = base._send(c.value, false, undefined, out);
+      if (op === OP_WOULD_BLOCK) continue;
+      if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('select() send case'));
+      if (op === OP_WAKE) {
+        const w = out[1] as object;
+        out[1] = undefined;
+        const t = completeReceiver(w, c.value, false);
+        if (t !== null) resume(t, preferenceOf(c.send) < 0);
+      }
+      return { index: i, value: undefined, closed: false };
+    }
+  }
+  if (!blocking) return { index: defaultIndex, value: undefined, closed: false };
+
+  // Nothing ready: wait on every case at once.
+  const group = new Group(getCurrentTasklet());
+  cases.forEach((c, i) => {
+    if ('receive' in c) {
+      const w = new Case(group, i, c.receive as Channel<unknown>);
+      group.waiters.push(w);
+      (c.receive as unknown as ChannelBaseInstance)._wait(w, false, undefined, false);
+    } else if ('send' in c) {
+      const w = new Case(group, i, c.send as Channel<unknown>);
+      group.waiters.push(w);
+      (c.send as unknown as ChannelBaseInstance)._wait(w, true, c.value, false);
+    }
+  });
+  return block(() => group.cancelAll()) as SelectResult<T>;
+}

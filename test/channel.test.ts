@@ -1,0 +1,358 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Channel,
+  ChannelClosedError,
+  TaskletError,
+  schedule,
+  select,
+  sleep,
+  spawn,
+} from '../dist/cjs/index.js';
+import { nextMacrotask } from './helpers';
+
+
+describe('new Channel()', () => {
+  it('validates capacity, naming the option', () => {
+    expect(() => new Channel({ capacity: -1 })).toThrow(RangeError);
+    expect(() => new Channel({ capacity: -1 })).toThrow(/options\.capacity/);
+    expect(() => new Channel({ capacity: 1.5 })).toThrow(/options\.capacity/);
+    expect(() => new Channel({ capacity: '2' as never })).toThrow(TypeError);
+    expect(new Channel({ capacity: Infinity }).balance).toBe(0);
+  });
+
+  it('validates preference, naming it', () => {
+    const ch = new Channel();
+    expect(ch.preference).toBe(-1);
+    expect(() => (ch.preference = 2 as never)).toThrow(RangeError);
+    expect(() => (ch.preference = 2 as never)).toThrow(/"preference" argument must be -1, 0 or 1/);
+    expect(() => (ch.preference = 'x' as never)).toThrow(TypeError);
+    ch.preference = 1;
+    expect(ch.preference).toBe(1);
+  });
+});
+
+describe('Channel#send() / receive()', () => {
+  it('rendezvous: the very object sent is received, and send blocks until it is taken', async () => {
+    const ch = new Channel<object>();
+    const obj = { big: new Array(10).fill(1) };
+    const log: string[] = [];
+    const sender = spawn(() => {
+      log.push('sending');
+      ch.send(obj);
+      log.push('sent');
+    });
+    await nextMacrotask();
+    expect(log).toEqual(['sending']);
+    expect(ch.balance).toBe(1);
+    expect(sender.blocked).toBe(true);
+    const receiver = spawn(() => ch.receive());
+    expect(await receiver.result).toBe(obj);
+    await sender.result;
+    expect(log).toEqual(['sending', 'sent']);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('balance is negative while receivers wait', async () => {
+    const ch = new Channel<number>();
+    const rs = [spawn(() => ch.receive()), spawn(() => ch.receive())];
+    await nextMacrotask();
+    expect(ch.balance).toBe(-2);
+    await ch.sendAsync(1);
+    await ch.sendAsync(2);
+    expect(await Promise.all(rs.map((r) => r.result))).toEqual([1, 2]);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('sendException(): the receiver throws that very error', async () => {
+    const ch = new Channel();
+    const err = new Error('over the channel');
+    const r = spawn(() => {
+      try {
+        ch.receive();
+      } catch (e) {
+        return e;
+      }
+    });
+    spawn(() => ch.sendException(err));
+    expect(await r.result).toBe(err);
+  });
+
+  it('in main: send, receive and sendException throw ERR_BLOCKING_IN_MAIN naming the async form', () => {
+    const ch = new Channel();
+    expect(() => ch.send(1)).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => ch.send(1)).toThrow('Channel#send() cannot block the main thread; use sendAsync()');
+    expect(() => ch.receive()).toThrow('Channel#receive() cannot block the main thread; use receiveAsync()');
+    expect(() => ch.sendException(new Error())).toThrow(TaskletError);
+    expect(ch.balance).toBe(0);
+  });
+});
+
+describe('Channel#preference', () => {
+  // Who runs first after the rendezvous, for a sender finding a waiting
+  // receiver and for a receiver finding a waiting sender.
+  async function order(preference: -1 | 0 | 1, senderFirst: boolean): Promise<string[]> {
+    const ch = new Channel<string>();
+    ch.preference = preference;
+    const log: string[] = [];
+    const send = () => {
+      ch.send('v');
+      log.push('sender continues');
+    };
+    const receive = () => {
+      ch.receive();
+      log.push('receiver continues');
+    };
+    const [first, second] = senderFirst ? [send, receive] : [receive, send];
+    const a = spawn(first);
+    await nextMacrotask(); // `first` is now waiting on the channel
+    const b = spawn(second);
+    const c = spawn(() => log.push('third tasklet'));
+    await Promise.all([a.result, b.result, c.result]);
+    return log;
+  }
+
+  it('-1 (default): the receiver runs first', async () => {
+    // a waiting receiver is switched to at once; the sender runs right after it
+    expect(await order(-1, false)).toEqual(['receiver continues', 'sender continues', 'third tasklet']);
+    // a receiver that finds a waiting sender keeps running; the sender is queued
+    expect(await order(-1, true)).toEqual(['receiver continues', 'third tasklet', 'sender continues']);
+  });
+
+  it('1: the sender runs first', async () => {
+    expect(await order(1, false)).toEqual(['sender continues', 'third tasklet', 'receiver continues']);
+    expect(await order(1, true)).toEqual(['sender continues', 'receiver continues', 'third tasklet']);
+  });
+
+  it('0: neither is preferred: the caller goes on and the woken side is queued', async () => {
+    expect(await order(0, false)).toEqual(['sender continues', 'third tasklet', 'receiver continues']);
+    expect(await order(0, true)).toEqual(['receiver continues', 'third tasklet', 'sender continues']);
+  });
+});
+
+describe('buffered channels', () => {
+  it('with capacity 3, three sends return at once and the fourth blocks', async () => {
+    const ch = new Channel<number>({ capacity: 3 });
+    const log: string[] = [];
+    const sender = spawn(() => {
+      for (let i = 1; i <= 4; i++) {
+        ch.send(i);
+        log.push(`sent ${i}`);
+      }
+    });
+    await nextMacrotask();
+    expect(log).toEqual(['sent 1', 'sent 2', 'sent 3']);
+    expect(ch.buffered).toBe(3);
+    expect(ch.balance).toBe(1);
+    expect(sender.blocked).toBe(true);
+    expect(await ch.receiveAsync()).toBe(1);
+    // the waiting sender's value moved into the freed slot
+    expect(ch.buffered).toBe(3);
+    await sender.result;
+    expect(log).toEqual(['sent 1', 'sent 2', 'sent 3', 'sent 4']);
+    const rest = [await ch.receiveAsync(), await ch.receiveAsync(), await ch.receiveAsync()];
+    expect(rest).toEqual([2, 3, 4]);
+  });
+});
+
+describe('Channel#close()', () => {
+  it('with senders pending: closing until drained, then closed; further sends fail', async () => {
+    const ch = new Channel<number>();
+    const senders = [1, 2].map((v) => spawn(() => ch.send(v)));
+    await nextMacrotask();
+    ch.close();
+    expect(ch.closing).toBe(true);
+    expect(ch.closed).toBe(false);
+    expect(ch.balance).toBe(2);
+    await expect(ch.sendAsync(3)).rejects.toThrow(ChannelClosedError);
+    expect(await ch.receiveAsync()).toBe(1);
+    expect(ch.closed).toBe(false);
+    expect(await ch.receiveAsync()).toBe(2);
+    expect(ch.closed).toBe(true);
+    await Promise.all(senders.map((s) => s.result));
+    const err = await ch.receiveAsync().catch((e) => e);
+    expect(err).toBeInstanceOf(ChannelClosedError);
+    expect(err.code).toBe('ERR_CHANNEL_CLOSED');
+    const late = spawn(() => ch.send(9));
+    await expect(late.result).rejects.toThrow('Channel#send(): the channel is closed');
+  });
+
+  it('wakes waiting receivers of an empty channel with ChannelClosedError', async () => {
+    const ch = new Channel();
+    const r = spawn(() => {
+      try {
+        ch.receive();
+      } catch (e) {
+        return e;
+      }
+    });
+    await nextMacrotask();
+    ch.close();
+    expect(await r.result).toBeInstanceOf(ChannelClosedError);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('open() makes a closed channel usable again', async () => {
+    const ch = new Channel<number>({ capacity: 1 });
+    ch.close();
+    expect(ch.closed).toBe(true);
+    ch.open();
+    expect(ch.closing).toBe(false);
+    await ch.sendAsync(5);
+    expect(await ch.receiveAsync()).toBe(5);
+  });
+});
+
+describe('iteration', () => {
+  it('for (const v of ch) in a tasklet ends when the channel is closed and drained', async () => {
+    const ch = new Channel<number>({ capacity: 2 });
+    spawn(() => {
+      for (let i = 0; i < 5; i++) ch.send(i);
+      ch.close();
+    });
+    const consumer = spawn(() => {
+      const got: number[] = [];
+      for (const v of ch) got.push(v);
+      return got;
+    });
+    expect(await consumer.result).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('for await from main', async () => {
+    const ch = new Channel<string>();
+    spawn(() => {
+      for (const s of ['a', 'b', 'c']) ch.send(s);
+      ch.close();
+    });
+    const got: string[] = [];
+    for await (const s of ch) got.push(s);
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sync iteration in main is refused', () => {
+    const ch = new Channel();
+    expect(() => [...ch]).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+  });
+});
+
+describe('killing or throwing into a blocked tasklet', () => {
+  it('a kill during a blocked send: the value is not delivered and balance is right', async () => {
+    const ch = new Channel<string>();
+    const victim = spawn(() => ch.send('lost'));
+    const other = spawn(() => ch.send('kept'));
+    await nextMacrotask();
+    expect(ch.balance).toBe(2);
+    victim.kill();
+    expect(ch.balance).toBe(1);
+    expect(await ch.receiveAsync()).toBe('kept');
+    expect(ch.balance).toBe(0);
+    await other.result;
+    await expect(victim.result).resolves.toBeUndefined();
+  });
+
+  it('throw() into a blocked receiver removes it from the channel', async () => {
+    const ch = new Channel<number>();
+    const victim = spawn(() => ch.receive());
+    const other = spawn(() => ch.receive());
+    await nextMacrotask();
+    expect(ch.balance).toBe(-2);
+    const err = new Error('stop');
+    victim.throw(err);
+    await expect(victim.result).rejects.toBe(err);
+    expect(ch.balance).toBe(-1);
+    await ch.sendAsync(7);
+    expect(await other.result).toBe(7);
+  });
+});
+
+describe('select()', () => {
+  it('takes the first ready case of three channels, or the default case', async () => {
+    const [a, b, c] = [new Channel<string>(), new Channel<string>({ capacity: 1 }), new Channel<string>()];
+    const cases = [{ receive: a }, { receive: b }, { send: c, value: 'out' }, { default: true as const }];
+    expect(select(cases)).toEqual({ index: 3, value: undefined, closed: false });
+    await b.sendAsync('buffered');
+    expect(select(cases)).toEqual({ index: 1, value: 'buffered', closed: false });
+    const receiver = spawn(() => c.receive());
+    await nextMacrotask();
+    expect(select(cases)).toEqual({ index: 2, value: undefined, closed: false });
+    expect(await receiver.result).toBe('out');
+  });
+
+  it('blocks a tasklet until one case is ready and completes only that one', async () => {
+    const [a, b, c] = [new Channel<number>(), new Channel<number>(), new Channel<number>()];
+    const t = spawn(() => select([{ receive: a }, { receive: b }, { send: c, value: 1 }]));
+    await nextMacrotask();
+    expect([a.balance, b.balance, c.balance]).toEqual([-1, -1, 1]);
+    await b.sendAsync(42);
+    expect(await t.result).toEqual({ index: 1, value: 42, closed: false });
+    expect([a.balance, b.balance, c.balance]).toEqual([0, 0, 0]);
+  });
+
+  it('a send case completes when a receiver comes', async () => {
+    const a = new Channel<number>();
+    const t = spawn(() => select([{ receive: new Channel() }, { send: a, value: 5 }]));
+    await nextMacrotask();
+    expect(await a.receiveAsync()).toBe(5);
+    expect(await t.result).toEqual({ index: 1, value: undefined, closed: false });
+  });
+
+  it('reports a receive case on a closed channel as closed', async () => {
+    const a = new Channel();
+    const t = spawn(() => select([{ receive: a }]));
+    await nextMacrotask();
+    a.close();
+    expect(await t.result).toEqual({ index: 0, value: undefined, closed: true });
+  });
+
+  it('a killed select leaves no waiter behind', async () => {
+    const [a, b] = [new Channel(), new Channel()];
+    const t = spawn(() => select([{ receive: a }, { send: b, value: 1 }]));
+    await nextMacrotask();
+    t.kill();
+    expect([a.balance, b.balance]).toEqual([0, 0]);
+  });
+
+  it('validates cases and refuses to block main', () => {
+    expect(() => select([])).toThrow(/"cases" argument/);
+    expect(() => select([{ nope: 1 } as never])).toThrow(/cases\[0\]/);
+    expect(() => select([{ receive: new Channel() }])).toThrow(
+      expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }),
+    );
+  });
+});
+
+describe('many producers and consumers', () => {
+  for (const capacity of [0, 1, 16]) {
+    it(`8 producers and 8 consumers move 40,000 values exactly once (capacity ${capacity})`, async () => {
+      const ch = new Channel<number>({ capacity });
+      const N = 40_000;
+      const producers = Array.from({ length: 8 }, (_, p) =>
+        spawn(() => {
+          for (let i = p; i < N; i += 8) {
+            ch.send(i);
+            if (i % 97 === 0) schedule();
+            if (i % 1013 === 0) sleep(0);
+          }
+        }),
+      );
+      const seen = new Uint8Array(N);
+      const consumers = Array.from({ length: 8 }, (_, c) =>
+        spawn(() => {
+          let n = 0;
+          for (const v of ch) {
+            seen[v]++;
+            n++;
+            if ((v + c) % 89 === 0) schedule();
+          }
+          return n;
+        }),
+      );
+      await Promise.all(producers.map((p) => p.result));
+      ch.close();
+      const counts = await Promise.all(consumers.map((c) => c.result));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(N);
+      expect(seen.every((x) => x === 1)).toBe(true);
+      expect(ch.balance).toBe(0);
+    });
+  }
+});
+
