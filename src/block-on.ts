@@ -3,7 +3,7 @@
 // blockingTasklet, the seeds' decorators.
 import { native } from './native';
 import { TaskletError, checkFunction, checkNumber, messages } from './errors';
-import { checkSuspendable, getCurrentTasklet, inTasklet, stateOf, suspend, wake } from './scheduler';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from './scheduler';
 import { Tasklet, spawn } from './tasklet';
 
 const PENDING = Symbol('pending');
@@ -49,19 +49,9 @@ export function blockOn<T>(value: T | PromiseLike<T>): T {
   };
   if (value instanceof Promise) value.then(onFulfilled, onRejected);
   else Promise.resolve(value as PromiseLike<T>).then(onFulfilled, onRejected);
-
-  s.blocked = true;
-  s.cancelWait = () => {
+  return block(() => {
     waiting = false;
-  };
-  suspend(false);
-  const result = s.resumeValue;
-  s.resumeValue = undefined;
-  if (s.resumeFailed) {
-    s.resumeFailed = false;
-    throw result;
-  }
-  return result as T;
+  }) as T;
 }
 
 /** Suspends the calling tasklet for `ms` milliseconds (timers keep running meanwhile). */
