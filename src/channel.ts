@@ -119,7 +119,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     }
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(`Channel#${what}`));
     // OP_BLOCKED: queued natively with its value until a receiver comes.
-    block(() => base._cancel(me));
+    block(() => base._cancel(me), true);
   }
 
   /** In a tasklet: receives the next value, blocking until one arrives. */
@@ -129,7 +129,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     const me = getCurrentTasklet();
     const base = this as unknown as ChannelBaseInstance;
     const op = base._receive(me, out);
-    if (op === OP_BLOCKED) return block(() => base._cancel(me)) as T;
+    if (op === OP_BLOCKED) return block(() => base._cancel(me), true) as T;
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#receive()'));
     return this.#took(true) as T;
   }

@@ -278,14 +278,16 @@ export function resume(t: Tasklet, now: boolean): void {
 
 /**
  * Blocks the current tasklet until resume()/wake(); `cancel` detaches it
- * from what it waits on if it is killed meanwhile. Returns what the waker
- * left in resumeValue, or throws it when resumeFailed.
+ * from what it waits on if it is killed meanwhile. `spin`: the wait is
+ * likely short (a channel peer that is running), so the strand may spin
+ * briefly before parking; promise waits (I/O, timers) park at once.
+ * Returns what the waker left in resumeValue, or throws it when resumeFailed.
  */
-export function block(cancel: () => void): unknown {
+export function block(cancel: () => void, spin = false): unknown {
   const s = stateOf(current);
   s.blocked = true;
   s.cancelWait = cancel;
-  suspend(false);
+  suspend(spin);
   const value = s.resumeValue;
   s.resumeValue = undefined;
   if (s.resumeFailed) {
