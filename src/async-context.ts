@@ -11,6 +11,9 @@ import { TaskletError, messages } from './errors';
 export const hooksMode =
   typeof (new AsyncLocalStorage() as unknown as { kResourceStore?: unknown }).kResourceStore === 'symbol';
 
+/** Hooks mode only: set once any AsyncLocalStorage is enabled; until then there is nothing to save. */
+let inUse = false;
+
 /** Saved stores: flat [symbol, value, symbol, value, ...], or undefined for none. */
 export type Saved = unknown[] | undefined;
 
@@ -41,14 +44,14 @@ function assign(resource: Record<symbol, unknown>, from: Saved, to: Saved): void
 
 /** The stores a new tasklet inherits from its creator. */
 export function capture(): Saved {
-  if (!hooksMode) return undefined;
+  if (!inUse) return undefined;
   return snapshot(executionAsyncResource() as Record<symbol, unknown>);
 }
 
 /** A tasklet resumes: lend it the current resource with its own stores. */
 export function enter(h: Holder): void {
   h.alsAsyncId = executionAsyncId();
-  if (!hooksMode) return;
+  if (!inUse) return;
   const resource = executionAsyncResource() as Record<symbol, unknown>;
   const original = snapshot(resource);
   if (original === undefined && h.als === undefined) {
@@ -62,7 +65,7 @@ export function enter(h: Holder): void {
 
 /** A tasklet suspends: keep its stores, give the resource its own back. */
 export function leave(h: Holder): void {
-  if (!hooksMode) return;
+  if (!inUse) return;
   const resource = h.alsResource ?? (executionAsyncResource() as Record<symbol, unknown>);
   const mine = snapshot(resource);
   if (h.alsResource !== undefined || mine !== undefined) assign(resource, mine, h.alsOriginal);
@@ -76,21 +79,39 @@ export function checkScope(h: Holder): void {
   if (executionAsyncId() !== h.alsAsyncId) throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope());
 }
 
-// AsyncLocalStorage#run() (hooks mode) restores the previous store on the
+// Hooks mode: AsyncLocalStorage#_enable() runs when a store is first used;
+// it is wrapped to turn the per-switch store handling on only from then.
+// AsyncLocalStorage#run() restores the previous store on the
 // resource that was current when it was called. A tasklet that suspends
 // inside run() resumes on another resource, so run() must restore on the
 // resource current when it returns. This wraps run() to do that inside
 // tasklets; outside them it calls Node's own run() unchanged.
 let inTaskletCheck: () => boolean = () => false;
 
-export function installRunPatch(inTasklet: () => boolean): void {
+export function installPatches(inTasklet: () => boolean): void {
   inTaskletCheck = inTasklet;
   if (!hooksMode) return;
   type Als = AsyncLocalStorage<unknown> & { kResourceStore: symbol; _enable?: () => void; getStore(): unknown };
   const proto = AsyncLocalStorage.prototype as unknown as Als & { __taskletPatched?: boolean };
-  if (proto.__taskletPatched) return;
+  if (proto.__taskletPatched) {
+    inUse = true; // another copy of this library patched first: stay safe
+    return;
+  }
   const original = proto.run;
+  const enable = proto._enable;
   Object.defineProperty(proto, '__taskletPatched', { value: true });
+  if (typeof enable === 'function') {
+    Object.defineProperty(proto, '_enable', {
+      configurable: true,
+      writable: true,
+      value: function _enable(this: Als) {
+        inUse = true;
+        return enable.call(this);
+      },
+    });
+  } else {
+    inUse = true;
+  }
   Object.defineProperty(proto, 'run', {
     configurable: true,
     writable: true,

@@ -40,6 +40,8 @@ export interface NativeBinding {
   settle(value: unknown, pending: unknown, onRejected: (reason: unknown) => void): unknown;
   setRunner(runner: (tasklet: object) => object | null): void;
   setStackSize(bytes?: number): number;
+  /** Save/restore V8's continuation-preserved embedder data on switches (AsyncContextFrame). */
+  setTrackContextFrame(on: boolean): void;
   stats(): [strands: number, idle: number];
   inTasklet(): boolean;
 }

@@ -206,7 +206,8 @@ const mainTasklet = new Tasklet();
 mainTasklet.name = 'main';
 stateOf(mainTasklet).phase = Phase.Started;
 setMain(mainTasklet);
-als.installRunPatch(inTasklet);
+als.installPatches(inTasklet);
+native.setTrackContextFrame(!als.hooksMode);
 
 /** Stackless's shorthand: `tasklet(f)(x, y)` creates, sets up and returns a tasklet running f(x, y). */
 export function tasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Tasklet<R> {

@@ -117,6 +117,10 @@ void JS_Stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(v8::Array::New(isolate, values, 2));
 }
 
+void JS_SetTrackContextFrame(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  EngineOf(info)->SetTrackContextFrame(info[0]->IsTrue());
+}
+
 void JS_InTasklet(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(EngineOf(info)->InTasklet());
 }
@@ -158,6 +162,7 @@ void InitEngineBinding(v8::Local<v8::Context> context,
   SetFunction(context, exports, data, "setStackSize", JS_SetStackSize);
   SetFunction(context, exports, data, "stats", JS_Stats);
   SetFunction(context, exports, data, "inTasklet", JS_InTasklet);
+  SetFunction(context, exports, data, "setTrackContextFrame", JS_SetTrackContextFrame);
 }
 
 }  // namespace tasklet

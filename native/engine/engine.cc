@@ -84,10 +84,11 @@ void Engine::SetContextFrame(v8::Local<v8::Value> frame) {
 
 void Engine::InitTaskletFields(v8::Local<v8::Object> tasklet) {
   tasklet->SetAlignedPointerInInternalField(kStrandField, nullptr);
-  tasklet->SetInternalField(kContextField, GetContextFrame());
+  if (track_frame_) tasklet->SetInternalField(kContextField, GetContextFrame());
 }
 
 void Engine::SaveContext(Strand* self) {
+  if (!track_frame_) return;
   v8::Local<v8::Value> frame = GetContextFrame();
   if (self == nullptr) {
     main_frame_.Reset(isolate_, frame);
@@ -97,6 +98,7 @@ void Engine::SaveContext(Strand* self) {
 }
 
 void Engine::RestoreContext(Strand* self) {
+  if (!track_frame_) return;
   if (self == nullptr) {
     if (main_frame_.IsEmpty()) return;
     SetContextFrame(main_frame_.Get(isolate_));

@@ -50,6 +50,9 @@ class Engine {
   void SetRunner(v8::Local<v8::Function> runner);
   void SetStackSize(size_t bytes) { stack_size_ = bytes; }
   size_t stack_size() const { return stack_size_; }
+  // Whether switches save and restore the async context frame (V8's
+  // continuation-preserved embedder data); off where Node does not use it.
+  void SetTrackContextFrame(bool on) { track_frame_ = on; }
 
   // Gives the isolate to `target` (empty: main; a tasklet object without a
   // strand is started on a pooled one) and waits until someone switches back
@@ -107,6 +110,7 @@ class Engine {
   size_t stack_size_ = kDefaultStackSize;
   bool tearing_down_ = false;
   bool propagate_termination_ = false;
+  bool track_frame_ = true;
 };
 
 }  // namespace tasklet
