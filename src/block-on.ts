@@ -2,16 +2,12 @@
 // tasklet until the promise settles; sleep; deferredTasklet and
 // blockingTasklet, the seeds' decorators.
 import { native } from './native';
-import { TaskletError, checkFunction, checkNumber, messages } from './errors';
+import { blockingInMain, checkFunction, checkNumber } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from './scheduler';
 import { Tasklet, spawn } from './tasklet';
 
 const PENDING = Symbol('pending');
 const noop = (): void => {};
-
-function blockingInMain(what: string, alternative: string): TaskletError {
-  return new TaskletError('ERR_BLOCKING_IN_MAIN', messages.blockingInMain(what, alternative));
-}
 
 /**
  * Suspends the calling tasklet until `value` settles and returns its value,

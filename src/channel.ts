@@ -9,7 +9,7 @@ import {
   OP_WAKE,
   type ChannelBaseInstance,
 } from './native';
-import { ChannelClosedError, TaskletError, checkNumber, messages } from './errors';
+import { ChannelClosedError, blockingInMain, checkNumber, messages } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf, wake } from './scheduler';
 import { Tasklet } from './tasklet';
 
@@ -66,10 +66,6 @@ export function completeSender(w: object): Tasklet | null {
     return null;
   }
   return (w as CaseWaiter).fire(undefined, false, false);
-}
-
-function blockingInMain(what: string, alternative: string): TaskletError {
-  return new TaskletError('ERR_BLOCKING_IN_MAIN', messages.blockingInMain(what, alternative));
 }
 
 /**

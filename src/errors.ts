@@ -72,6 +72,11 @@ export const messages = {
     `The "${name}" argument must be ${range}. Received ${describe(value)}`,
 } as const;
 
+/** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */
+export function blockingInMain(what: string, alternative: string): TaskletError {
+  return new TaskletError('ERR_BLOCKING_IN_MAIN', messages.blockingInMain(what, alternative));
+}
+
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

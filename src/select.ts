@@ -1,7 +1,7 @@
 // select(): wait on several channel operations and complete exactly one,
 // the first that is ready (Go's select; Stackless has none).
 import { OP_CLOSED, OP_WAKE, OP_WOULD_BLOCK, type ChannelBaseInstance } from './native';
-import { ChannelClosedError, TaskletError, messages } from './errors';
+import { ChannelClosedError, blockingInMain, messages } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf } from './scheduler';
 import { Channel, type CaseWaiter, completeReceiver, completeSender } from './channel';
 import type { Tasklet } from './tasklet';
@@ -95,10 +95,7 @@ export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T
   const defaultIndex = cases.findIndex((c) => 'default' in c);
   const blocking = defaultIndex < 0;
   if (blocking && !inTasklet()) {
-    throw new TaskletError(
-      'ERR_BLOCKING_IN_MAIN',
-      messages.blockingInMain('select() without a default case', 'add { default: true } or use receiveAsync()'),
-    );
+    throw blockingInMain('select() without a default case', 'add { default: true } or use receiveAsync()');
   }
   if (blocking) checkSuspendable();
 

@@ -1,7 +1,7 @@
 // The Tasklet class (Stackless's tasklet) and the module-level scheduling
 // functions: spawn, tasklet(f)(...), schedule, scheduleRemove, run, ...
 import { native } from './native';
-import { TaskletError, TaskletExit, checkFunction, messages } from './errors';
+import { TaskletError, TaskletExit, blockingInMain, checkFunction, messages } from './errors';
 import * as als from './async-context';
 import {
   Phase,
@@ -243,10 +243,7 @@ export function schedule(): void {
 /** Yields and leaves the run queue: the tasklet sleeps until someone insert()s or run()s it. */
 export function scheduleRemove(): void {
   if (!inTasklet()) {
-    throw new TaskletError(
-      'ERR_BLOCKING_IN_MAIN',
-      messages.blockingInMain('scheduleRemove()', 'use schedule() or await in main'),
-    );
+    throw blockingInMain('scheduleRemove()', 'use schedule() or await in main');
   }
   checkSuspendable();
   suspend(false);
