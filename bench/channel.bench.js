@@ -3,10 +3,8 @@
 // the plain-JS equivalent: two async functions ping-ponging over a
 // promise-based rendezvous queue, measured in the same process run.
 const T = require('..');
+const { quick, measure, now, since, report } = require('./common');
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const quick = args.includes('--quick');
 const N = quick ? 20_000 : 200_000;
 
 /** A promise-based rendezvous channel: what users write without tasklets. */
@@ -36,7 +34,7 @@ class AsyncChannel {
 async function asyncPingPong(n) {
   const ping = new AsyncChannel();
   const pong = new AsyncChannel();
-  const start = process.hrtime.bigint();
+  const start = now();
   const a = (async () => {
     for (let i = 0; i < n; i++) {
       await ping.send(i);
@@ -50,13 +48,13 @@ async function asyncPingPong(n) {
     }
   })();
   await Promise.all([a, b]);
-  return Number(process.hrtime.bigint() - start) / (2 * n);
+  return since(start) / 2; // two messages per round
 }
 
 async function taskletPingPong(n) {
   const ping = new T.Channel();
   const pong = new T.Channel();
-  const start = process.hrtime.bigint();
+  const start = now();
   const a = T.spawn(() => {
     for (let i = 0; i < n; i++) {
       ping.send(i);
@@ -67,38 +65,20 @@ async function taskletPingPong(n) {
     for (let i = 0; i < n; i++) pong.send(ping.receive());
   });
   await Promise.all([a.result, b.result]);
-  return Number(process.hrtime.bigint() - start) / (2 * n);
+  return since(start) / 2;
 }
 
 async function main() {
-  await taskletPingPong(N / 10);
-  await asyncPingPong(N / 10);
-  const ours = [];
-  const base = [];
-  for (let r = 0; r < 3; r++) {
-    ours.push(await taskletPingPong(N));
-    base.push(await asyncPingPong(N));
-  }
-  const median = (xs) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  const result = {
-    name: 'channel',
-    results: [
-      {
-        case: 'rendezvous message, tasklet Channel ping-pong',
-        ns: median(ours),
-        baselineCase: 'rendezvous message, promise-based async channel ping-pong',
-        baselineNs: median(base),
-      },
-    ],
-  };
-  if (json) console.log(JSON.stringify(result));
-  else {
-    for (const r of result.results) {
-      console.log(`${r.case}: ${r.ns.toFixed(0)} ns`);
-      console.log(`${r.baselineCase}: ${r.baselineNs.toFixed(0)} ns`);
-      console.log(`ratio: ${(r.ns / r.baselineNs).toFixed(2)}x`);
-    }
-  }
+  const ours = await measure(taskletPingPong, N);
+  const base = await measure(asyncPingPong, N);
+  report('channel', [
+    {
+      case: 'rendezvous message, tasklet Channel ping-pong',
+      ns: ours,
+      baselineCase: 'promise-based async channel ping-pong',
+      baselineNs: base,
+    },
+  ]);
 }
 
 main();

@@ -115,7 +115,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     }
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(`Channel#${what}`));
     // OP_BLOCKED: queued natively with its value until a receiver comes.
-    block(() => base._cancel(me), true);
+    block(() => base._cancel(me));
   }
 
   /** In a tasklet: receives the next value, blocking until one arrives. */
@@ -125,7 +125,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     const me = getCurrentTasklet();
     const base = this as unknown as ChannelBaseInstance;
     const op = base._receive(me, out);
-    if (op === OP_BLOCKED) return block(() => base._cancel(me), true) as T;
+    if (op === OP_BLOCKED) return block(() => base._cancel(me)) as T;
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#receive()'));
     return this.#took(true) as T;
   }

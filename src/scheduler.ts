@@ -278,16 +278,16 @@ export function resume(t: Tasklet, now: boolean): void {
 
 /**
  * Blocks the current tasklet until resume()/wake(); `cancel` detaches it
- * from what it waits on if it is killed meanwhile. `spin`: the wait is
- * likely short (a channel peer that is running), so the strand may spin
- * briefly before parking; promise waits (I/O, timers) park at once.
+ * from what it waits on if it is killed meanwhile. The strand may spin
+ * briefly before parking (the native baton adapts how long to what its
+ * recent waits were like: a tasklet waiting on slow I/O soon parks at once).
  * Returns what the waker left in resumeValue, or throws it when resumeFailed.
  */
-export function block(cancel: () => void, spin = false): unknown {
+export function block(cancel: () => void): unknown {
   const s = stateOf(current);
   s.blocked = true;
   s.cancelWait = cancel;
-  suspend(spin);
+  suspend(true);
   const value = s.resumeValue;
   s.resumeValue = undefined;
   if (s.resumeFailed) {
@@ -314,10 +314,7 @@ function pump(): void {
   sliceEnd = performance.now() + timeSlice;
   mainPumping = true;
   try {
-    // Main does not spin here: it is only the fallback when the queue runs
-    // dry or the slice ends, and its spinning would take the spinner slot
-    // from tasklets handing off to each other.
-    switchTo(dequeue()!, false);
+    switchTo(dequeue()!, true);
   } finally {
     mainPumping = false;
     sliceEnd = Infinity;
@@ -334,7 +331,7 @@ export function runAll(): void {
   while (queueLength > 0) {
     mainPumping = true;
     try {
-      switchTo(dequeue()!, false);
+      switchTo(dequeue()!, true);
     } finally {
       mainPumping = false;
     }

@@ -147,5 +147,5 @@ export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T
       (c.send as unknown as ChannelBaseInstance)._wait(w, true, c.value, false);
     }
   });
-  return block(() => group.cancelAll(), true) as SelectResult<T>;
+  return block(() => group.cancelAll()) as SelectResult<T>;
 }
