@@ -1,0 +1,76 @@
+'use strict';
+// `npm run bench`: runs each bench file in a fresh process, several times,
+// and prints one table of medians: this library, the baseline measured in
+// the same process run, and their ratio.
+//   --reps N     repetitions per file (default 3)
+//   --quick      fewer iterations (a smoke run)
+//   --json PATH  also write all results, with machine and version, as JSON
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const reps = Number(opt('--reps', 3));
+const jsonPath = opt('--json', undefined);
+const quick = args.includes('--quick');
+const files = ['switch', 'block-on', 'create', 'channel'];
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = new Map();
+for (const file of files) {
+  for (let r = 0; r < reps; r++) {
+    const out = execFileSync(process.execPath, [path.join(__dirname, `${file}.bench.js`), '--json', ...(quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const line = out.trim().split('\n').pop();
+    for (const res of JSON.parse(line).results) {
+      const key = `${res.case} | ${res.baselineCase}`;
+      if (!rows.has(key)) rows.set(key, { bench: file, case: res.case, baselineCase: res.baselineCase, ns: [], baselineNs: [] });
+      rows.get(key).ns.push(res.ns);
+      rows.get(key).baselineNs.push(res.baselineNs);
+    }
+  }
+}
+
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
+} catch {}
+
+const results = [...rows.values()].map((r) => ({
+  ...r,
+  medianNs: median(r.ns),
+  medianBaselineNs: median(r.baselineNs),
+  ratio: median(r.ns) / median(r.baselineNs),
+}));
+
+console.log(`tasklet bench: node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, commit ${commit}, ${reps} runs each (medians)${quick ? ', quick' : ''}`);
+const table = results.map((r) => ({
+  case: r.case,
+  'tasklet ns/op': r.medianNs.toFixed(0),
+  baseline: r.baselineCase,
+  'baseline ns/op': r.medianBaselineNs.toFixed(0),
+  ratio: `${r.ratio.toFixed(2)}x`,
+}));
+console.table(table);
+
+if (jsonPath) {
+  const doc = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0].model,
+    cores: os.cpus().length,
+    commit,
+    reps,
+    quick,
+    results,
+  };
+  fs.writeFileSync(jsonPath, JSON.stringify(doc, null, 2));
+  console.log(`wrote ${jsonPath}`);
+}
