@@ -4,6 +4,8 @@
 #include <node.h>
 #include <v8.h>
 
+#include "engine/v8_compat.h"
+
 #include "binding/addon_data.h"
 #include "binding/channel_wrap.h"
 #include "binding/engine_wrap.h"
@@ -25,7 +27,7 @@ void Cleanup(void* arg) {
 }  // namespace tasklet
 
 NODE_MODULE_INIT(/* exports, module, context */) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = tasklet::CurrentIsolate();
   // V8 aborts ("archived threads in combination with wasm not supported")
   // when its wasm code GC runs while any thread is archived, i.e. while any
   // tasklet is suspended. Reproduced on Node 20 under GC stress; Node's

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "../engine/channel.h"
+#include "../engine/v8_compat.h"
 
 namespace tasklet {
 
@@ -14,7 +15,7 @@ class ChannelWrap {
   ChannelWrap(AddonData* data, v8::Isolate* isolate,
               v8::Local<v8::Object> self, double capacity)
       : data_(data), core(capacity), self_(isolate, self) {
-    self->SetAlignedPointerInInternalField(0, this);
+    SetFieldPointer(self, 0, this);
     self_.SetWeak(this, OnCollected, v8::WeakCallbackType::kParameter);
     data_->channels.insert(this);
   }
@@ -26,7 +27,7 @@ class ChannelWrap {
 
   static ChannelWrap* Unwrap(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return static_cast<ChannelWrap*>(
-        info.This()->GetAlignedPointerFromInternalField(0));
+        GetFieldPointer(info.This(), 0));
   }
 
  private:
@@ -50,7 +51,7 @@ void DestroyChannels(AddonData* data) {
 namespace {
 
 AddonData* DataOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<AddonData*>(info.Data().As<v8::External>()->Value());
+  return static_cast<AddonData*>(ExternalValue(info.Data()));
 }
 
 v8::Local<v8::Object> OptionalObject(v8::Local<v8::Value> value) {
@@ -62,7 +63,7 @@ void SetOut(v8::Local<v8::Context> context, v8::Local<v8::Value> out_value,
             v8::Local<v8::Value> value, v8::Local<v8::Object> woken,
             bool is_exception) {
   if (!out_value->IsArray()) return;
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = CurrentIsolate();
   v8::Local<v8::Array> out = out_value.As<v8::Array>();
   out->Set(context, 0, value.IsEmpty() ? v8::Undefined(isolate).As<v8::Value>() : value).Check();
   out->Set(context, 1, woken.IsEmpty() ? v8::Undefined(isolate).As<v8::Value>() : woken.As<v8::Value>()).Check();
@@ -172,8 +173,8 @@ void SetMethod(v8::Isolate* isolate, v8::Local<v8::FunctionTemplate> tmpl,
 
 void InitChannelBinding(v8::Local<v8::Context> context,
                         v8::Local<v8::Object> exports, AddonData* data) {
-  v8::Isolate* isolate = context->GetIsolate();
-  v8::Local<v8::External> external = v8::External::New(isolate, data);
+  v8::Isolate* isolate = CurrentIsolate();
+  v8::Local<v8::External> external = NewExternal(isolate, data);
   v8::Local<v8::FunctionTemplate> tmpl =
       v8::FunctionTemplate::New(isolate, JS_ChannelBase, external);
   v8::Local<v8::String> name = v8::String::NewFromUtf8Literal(isolate, "ChannelBase");

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 
+#include "../engine/v8_compat.h"
+
 namespace tasklet {
 
 namespace {
 
 Engine* EngineOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<AddonData*>(info.Data().As<v8::External>()->Value())
+  return static_cast<AddonData*>(ExternalValue(info.Data()))
       ->engine.get();
 }
 
@@ -128,7 +130,7 @@ void JS_InTasklet(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
                  v8::Local<v8::External> data, const char* name,
                  v8::FunctionCallback callback) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = CurrentIsolate();
   v8::Local<v8::String> key =
       v8::String::NewFromUtf8(isolate, name).ToLocalChecked();
   v8::Local<v8::Function> fn =
@@ -144,8 +146,8 @@ void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
 
 void InitEngineBinding(v8::Local<v8::Context> context,
                        v8::Local<v8::Object> exports, AddonData* addon) {
-  v8::Isolate* isolate = context->GetIsolate();
-  v8::Local<v8::External> data = v8::External::New(isolate, addon);
+  v8::Isolate* isolate = CurrentIsolate();
+  v8::Local<v8::External> data = NewExternal(isolate, addon);
 
   v8::Local<v8::FunctionTemplate> base =
       v8::FunctionTemplate::New(isolate, JS_TaskletBase, data);

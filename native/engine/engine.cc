@@ -2,6 +2,7 @@
 // the isolate's v8::Locker; a switch is Unlocker on the side that leaves,
 // a baton signal to the side that enters, and the relock on that side.
 #include "engine.h"
+#include "v8_compat.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +32,7 @@ void Engine::SetRunner(v8::Local<v8::Function> runner) {
 
 Strand* Engine::StrandOf(v8::Local<v8::Object> tasklet) {
   return static_cast<Strand*>(
-      tasklet->GetAlignedPointerFromInternalField(kStrandField));
+      GetFieldPointer(tasklet, kStrandField));
 }
 
 Strand* Engine::Acquire(int* error) {
@@ -48,14 +49,14 @@ Strand* Engine::Acquire(int* error) {
 
 void Engine::Bind(Strand* strand, v8::Local<v8::Object> tasklet) {
   strand->tasklet.Reset(isolate_, tasklet);
-  tasklet->SetAlignedPointerInInternalField(kStrandField, strand);
+  SetFieldPointer(tasklet, kStrandField, strand);
   strand->command = Command::kStart;
 }
 
 void Engine::Unbind(Strand* strand) {
   v8::HandleScope scope(isolate_);
   v8::Local<v8::Object> tasklet = strand->tasklet.Get(isolate_);
-  tasklet->SetAlignedPointerInInternalField(kStrandField, nullptr);
+  SetFieldPointer(tasklet, kStrandField, nullptr);
   strand->tasklet.Reset();
 }
 
@@ -66,30 +67,14 @@ void Engine::Unbind(Strand* strand) {
 // it when it comes back. On V8 11 (Node 20) it lives on the Context and Node
 // does not use it; the hooks-based AsyncLocalStorage is handled in JS.
 
-v8::Local<v8::Value> Engine::GetContextFrame() {
-#if V8_MAJOR_VERSION >= 12
-  return isolate_->GetContinuationPreservedEmbedderData();
-#else
-  return isolate_->GetCurrentContext()->GetContinuationPreservedEmbedderData();
-#endif
-}
-
-void Engine::SetContextFrame(v8::Local<v8::Value> frame) {
-#if V8_MAJOR_VERSION >= 12
-  isolate_->SetContinuationPreservedEmbedderData(frame);
-#else
-  isolate_->GetCurrentContext()->SetContinuationPreservedEmbedderData(frame);
-#endif
-}
-
 void Engine::InitTaskletFields(v8::Local<v8::Object> tasklet) {
-  tasklet->SetAlignedPointerInInternalField(kStrandField, nullptr);
-  if (track_frame_) tasklet->SetInternalField(kContextField, GetContextFrame());
+  SetFieldPointer(tasklet, kStrandField, nullptr);
+  if (track_frame_) tasklet->SetInternalField(kContextField, GetContextFrame(isolate_));
 }
 
 void Engine::SaveContext(Strand* self) {
   if (!track_frame_) return;
-  v8::Local<v8::Value> frame = GetContextFrame();
+  v8::Local<FrameValue> frame = GetContextFrame(isolate_);
   if (self == nullptr) {
     main_frame_.Reset(isolate_, frame);
   } else {
@@ -101,15 +86,11 @@ void Engine::RestoreContext(Strand* self) {
   if (!track_frame_) return;
   if (self == nullptr) {
     if (main_frame_.IsEmpty()) return;
-    SetContextFrame(main_frame_.Get(isolate_));
+    SetContextFrame(isolate_, main_frame_.Get(isolate_));
     main_frame_.Reset();
   } else {
     v8::Local<v8::Object> tasklet = self->tasklet.Get(isolate_);
-#if V8_MAJOR_VERSION >= 12
-    SetContextFrame(tasklet->GetInternalField(kContextField).As<v8::Value>());
-#else
-    SetContextFrame(tasklet->GetInternalField(kContextField));
-#endif
+    SetContextFrame(isolate_, GetFieldFrame(tasklet, kContextField));
   }
 }
 

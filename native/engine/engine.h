@@ -12,6 +12,7 @@
 
 #include "baton.h"
 #include "strand.h"
+#include "v8_compat.h"
 
 namespace tasklet {
 
@@ -95,13 +96,11 @@ class Engine {
   Strand* TargetOf(v8::Local<v8::Value> next, Strand* self);
   void SaveContext(Strand* self);
   void RestoreContext(Strand* self);
-  v8::Local<v8::Value> GetContextFrame();
-  void SetContextFrame(v8::Local<v8::Value> frame);
 
   v8::Isolate* isolate_;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> runner_;
-  v8::Global<v8::Value> main_frame_;
+  v8::Global<FrameValue> main_frame_;
   Baton main_baton_;
   std::atomic<int> spinners_{0};
   Strand* current_ = nullptr;  // null: main holds the isolate
