@@ -17,10 +17,19 @@ export interface ChildResult {
  * Runs `code` (CommonJS; `T` is the library) in a fresh node process with a
  * time limit. `flags` go to node before the script.
  */
-export function runChild(code: string, options: { flags?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): ChildResult {
+export function runChild(
+  code: string,
+  options: { flags?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; ulimitVirtualKb?: number } = {},
+): ChildResult {
   const script = `const T = require(${JSON.stringify(DIST)});\n${code}`;
   const timeout = options.timeoutMs ?? 20_000;
-  const r = spawnSync(process.execPath, [...(options.flags ?? []), '-e', script], {
+  const argv = [...(options.flags ?? []), '-e', script];
+  // With ulimitVirtualKb, run under `ulimit -v` (address space) via bash.
+  const [file, args] =
+    options.ulimitVirtualKb === undefined
+      ? [process.execPath, argv]
+      : ['bash', ['-c', `ulimit -v ${options.ulimitVirtualKb} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const r = spawnSync(file, args, {
     encoding: 'utf8',
     timeout,
     killSignal: 'SIGKILL',

@@ -197,6 +197,31 @@ describe('strands', () => {
   });
 });
 
+describe('when the OS refuses a thread', () => {
+  it('the tasklet that needed it fails with ERR_THREAD_LIMIT; the others and the process go on', () => {
+    // 4 GiB stacks under a 6 GiB address-space limit: the first strand fits,
+    // the next ones cannot be created.
+    const r = runChild(
+      `
+      T.configure({ stackSize: 2 ** 32 });
+      const ts = [];
+      for (let i = 0; i < 4; i++) ts.push(T.spawn(() => { T.sleep(20); return i; }));
+      Promise.allSettled(ts.map((t) => t.result)).then((rs) => {
+        console.log(JSON.stringify(rs.map((x) => (x.status === 'fulfilled' ? x.value : x.reason.code))));
+        console.log(rs.find((x) => x.status === 'rejected').reason.message);
+      });
+    `,
+      { ulimitVirtualKb: 6 * 1024 * 1024 },
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    const [codes, message] = r.stdout.trim().split('\n');
+    expect(JSON.parse(codes)).toEqual([0, 'ERR_THREAD_LIMIT', 'ERR_THREAD_LIMIT', 'ERR_THREAD_LIMIT']);
+    expect(message).toMatch(/the OS refused a new strand thread \(stack 4294967296 bytes\)/);
+  });
+});
+
 describe('current tasklet bookkeeping', () => {
   it('getcurrent() is right after every kind of switch', async () => {
     const ids: boolean[] = [];
