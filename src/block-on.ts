@@ -3,7 +3,7 @@
 // blockingTasklet, the seeds' decorators.
 import { native } from './native';
 import { blockingInMain, checkFunction, checkNumber } from './errors';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wakeFromCallback } from './scheduler';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from './scheduler';
 import { Tasklet, spawn } from './tasklet';
 
 const PENDING = Symbol('pending');
@@ -34,14 +34,14 @@ export function blockOn<T>(value: T | PromiseLike<T>): T {
     waiting = false;
     s.resumeFailed = false;
     s.resumeValue = v;
-    wakeFromCallback(me);
+    wake(me);
   };
   const onRejected = (e: unknown): void => {
     if (!waiting) return;
     waiting = false;
     s.resumeFailed = true;
     s.resumeValue = e;
-    wakeFromCallback(me);
+    wake(me);
   };
   if (value instanceof Promise) value.then(onFulfilled, onRejected);
   else Promise.resolve(value as PromiseLike<T>).then(onFulfilled, onRejected);

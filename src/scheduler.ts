@@ -255,21 +255,6 @@ export function wake(t: Tasklet): void {
   ensurePump();
 }
 
-/**
- * Wakes a tasklet from a promise callback. On main outside the pump (a
- * microtask checkpoint), switch to it at once: it runs until it suspends
- * again and main carries on with the checkpoint, which saves the trip
- * through a queued pump. Elsewhere, queue it.
- */
-export function wakeFromCallback(t: Tasklet): void {
-  if (current === main && !exiting) {
-    unblock(t);
-    runNow(t);
-  } else {
-    wake(t);
-  }
-}
-
 /** Marks a tasklet no longer waiting (it is about to be woken or run). */
 export function unblock(t: Tasklet): void {
   const s = stateOf(t);
