@@ -92,8 +92,21 @@ const table = results.map((r) => ({
 }));
 console.table(table);
 
+// Scale: one run, many suspended tasklets.
+const scaleN = quick ? 3000 : 30000;
+const scaleOut = execFileSync(process.execPath, [path.join(__dirname, 'scale.bench.js'), String(scaleN), '--json'], {
+  encoding: 'utf8',
+  timeout: 300_000,
+});
+const scale = JSON.parse(scaleOut.trim().split('\n').pop());
+console.log(
+  `scale: ${scale.tasklets} suspended tasklets started in ${scale.startMs} ms, ${scale.rssKbPerTasklet.toFixed(1)} KB RSS each, ` +
+    `${scale.maps} memory maps, ${(scale.cpuWhileWaiting * 100).toFixed(2)}% of a core while waiting, ended ${scale.finishMs} ms after release`,
+);
+
 if (jsonPath) {
   const doc = {
+    scale,
     date: new Date().toISOString(),
     node: process.version,
     cpu: os.cpus()[0].model,
