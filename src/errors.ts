@@ -12,6 +12,11 @@ export type TaskletErrorCode =
   | 'ERR_ASYNC_SCOPE'
   | 'ERR_THREAD_LIMIT'
   | 'ERR_CHANNEL_CLOSED'
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_WORKER_EXITED'
+  | 'ERR_NOT_EXPOSED'
+  | 'ERR_NOT_POOL_WORKER'
+  | 'ERR_NO_ANSWER'
   | 'ERR_INVALID_ARG';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */

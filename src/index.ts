@@ -14,4 +14,17 @@ export { blockOn, sleep, deferredTasklet, blockingTasklet } from './block-on';
 export { Channel, type ChannelOptions, type Preference } from './channel';
 export { select, type SelectCase, type SelectResult } from './select';
 export { TaskletError, TaskletExit, ChannelClosedError, type TaskletErrorCode } from './errors';
+export {
+  ThreadPool,
+  type ThreadPoolOptions,
+  type Task,
+  getThreadPool,
+  suggestThreadPoolSize,
+  deferToThread,
+  callInThread,
+  callMultipleInThread,
+  exposeToThreads,
+  callFromThread,
+  blockingCallFromThread,
+} from './threads';
 export { configure, stats, type ConfigureOptions, type Stats } from './config';

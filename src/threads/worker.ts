@@ -1,0 +1,59 @@
+// The body of a pool worker: runs tasks (module exports or function
+// source), awaits returned Promises, and sends results or errors back.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import type { TaskSpec, ToWorker } from './protocol';
+import { errorToData } from './protocol';
+import { POOL_WORKER } from './calls';
+
+(globalThis as Record<symbol, unknown>)[POOL_WORKER] = true;
+
+const taskRequire = createRequire(path.join(process.cwd(), 'index.js'));
+const fromSource = new Map<string, (...args: unknown[]) => unknown>();
+const fromModule = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+
+// A real dynamic import() in the CommonJS build (tsc would turn it into require()).
+const dynamicImport = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
+
+async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown> {
+  if (task.kind === 'source') {
+    let fn = fromSource.get(task.source);
+    if (fn === undefined) {
+      // A function task sees `require`, resolving from the process's cwd.
+      fn = new Function('require', `return (${task.source});`)(taskRequire) as (...args: unknown[]) => unknown;
+      fromSource.set(task.source, fn);
+    }
+    return fn;
+  }
+  const key = `${task.url}#${task.name ?? ''}`;
+  let p = fromModule.get(key);
+  if (p === undefined) {
+    p = dynamicImport(task.url).then((mod) => {
+      const name = task.name ?? 'default';
+      let fn = mod[name];
+      if (fn === undefined && name !== 'default') fn = (mod.default as Record<string, unknown> | undefined)?.[name];
+      if (typeof fn !== 'function') {
+        throw new TypeError(`The task's module ${task.url} has no function export "${name}"`);
+      }
+      return fn as (...args: unknown[]) => unknown;
+    });
+    fromModule.set(key, p);
+  }
+  return p;
+}
+
+parentPort!.on('message', async (msg: ToWorker) => {
+  if (msg.type !== 'run') return;
+  try {
+    let value: unknown;
+    for (const call of msg.calls) {
+      const fn = await resolve(call.task);
+      value = await fn(...call.args);
+    }
+    parentPort!.postMessage({ type: 'done', id: msg.id, ok: true, value });
+  } catch (error) {
+    parentPort!.postMessage({ type: 'done', id: msg.id, ok: false, error: errorToData(error) });
+  }
+});
+
