@@ -1,0 +1,220 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ThreadPool, TaskletError, blockingCallFromThread, callFromThread, exposeToThreads } from '../dist/cjs/index.js';
+import { DIST, runChild } from './helpers';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklet-threads-'));
+const cjsModule = path.join(dir, 'tasks.cjs');
+const esmModule = path.join(dir, 'tasks.mjs');
+fs.writeFileSync(cjsModule, 'exports.square = (x) => x * x;\nmodule.exports.default = (x) => -x;\n');
+fs.writeFileSync(esmModule, 'export const cube = (x) => x ** 3;\nexport default async (x) => `esm ${x}`;\n');
+
+const pools: ThreadPool[] = [];
+function pool(options?: ConstructorParameters<typeof ThreadPool>[0]): ThreadPool {
+  const p = new ThreadPool(options);
+  pools.push(p);
+  return p;
+}
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('new ThreadPool()', () => {
+  it('defaults to 5..10 workers and validates options, naming them', () => {
+    const p = pool();
+    expect([p.minThreads, p.maxThreads]).toEqual([5, 10]);
+    expect(() => new ThreadPool({ minThreads: -1 })).toThrow(/options\.minThreads/);
+    expect(() => new ThreadPool({ maxThreads: 0 })).toThrow(/options\.maxThreads/);
+    expect(() => new ThreadPool({ minThreads: 4, maxThreads: 2 })).toThrow(/must not exceed/);
+    expect(() => new ThreadPool({ idleTimeout: 'x' as never })).toThrow(/options\.idleTimeout/);
+  });
+});
+
+describe('ThreadPool#run()', () => {
+  it('runs a self-contained function, and module exports (CJS, ESM, default and named)', async () => {
+    const p = pool({ minThreads: 1, maxThreads: 2 });
+    expect(await p.run((a: number, b: number) => a + b, 2, 3)).toBe(5);
+    expect(await p.run({ module: cjsModule, export: 'square' }, 7)).toBe(49);
+    expect(await p.run({ module: esmModule, export: 'cube' }, 2)).toBe(8);
+    expect(await p.run({ module: pathToFileURL(esmModule) }, 'x')).toBe('esm x');
+    expect(await p.run({ module: esmModule }, 1)).toBe('esm 1');
+  });
+
+  it('awaits returned promises and lets tasks spawn tasklets that block', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const value = await p.run((dist: string) => {
+      const T = require(dist);
+      const ts = [1, 2, 3].map((i: number) =>
+        T.spawn(() => {
+          T.sleep(5 * i);
+          return T.blockOn(Promise.resolve(i * 10));
+        }),
+      );
+      return Promise.all(ts.map((t: { result: Promise<number> }) => t.result));
+    }, DIST);
+    expect(value).toEqual([10, 20, 30]);
+  });
+
+  it('rejects with the worker error: message, name, code and the worker stack', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const err = await p
+      .run(() => {
+        const e = new RangeError('bad in worker');
+        (e as { code?: string }).code = 'E_WORKER';
+        throw e;
+      })
+      .catch((e) => e);
+    expect(err.name).toBe('RangeError');
+    expect(err.message).toBe('bad in worker');
+    expect(err.code).toBe('E_WORKER');
+    expect(err.stack).toContain('bad in worker');
+  });
+
+  it('rejects bad tasks, never throws synchronously', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    await expect(p.run(42 as never)).rejects.toThrow(/"task" argument/);
+    await expect(p.run({ module: cjsModule, export: 'nope' })).rejects.toThrow(/no function export "nope"/);
+  });
+
+  it('after close(), rejects with ERR_POOL_CLOSED', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    await p.close();
+    await expect(p.run(() => 1)).rejects.toThrow(expect.objectContaining({ code: 'ERR_POOL_CLOSED' }));
+  });
+});
+
+describe('parallelism', () => {
+  it('CPU-bound tasks run in parallel on 2 cores', async () => {
+    const p = pool({ minThreads: 2, maxThreads: 2 });
+    const burn = (ms: number) => {
+      const end = Date.now() + ms;
+      let x = 0;
+      while (Date.now() < end) x++;
+      return x > 0;
+    };
+    await Promise.all([p.run(burn, 10), p.run(burn, 10)]); // warm both workers
+    const t0 = Date.now();
+    await Promise.all([p.run(burn, 400), p.run(burn, 400)]);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(700); // serial would be >= 800 ms
+  });
+});
+
+describe('deferToThread() and friends (default pool, child processes)', () => {
+  it('suggestThreadPoolSize(3) never uses more than 3 workers', () => {
+    const r = runChild(`
+      T.suggestThreadPoolSize(3);
+      const { threadId } = require('node:worker_threads');
+      const ids = new Set();
+      const task = async (ms) => { await new Promise((r) => setTimeout(r, ms)); return require('node:worker_threads').threadId; };
+      Promise.all(Array.from({ length: 12 }, () => T.deferToThread(task, 30))).then((tids) => {
+        for (const t of tids) ids.add(t);
+        console.log(ids.size, T.getThreadPool().spawned, T.getThreadPool().maxThreads);
+      });
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    const [distinct, spawned, max] = r.stdout.trim().split(' ').map(Number);
+    expect(max).toBe(3);
+    expect(spawned).toBeLessThanOrEqual(3);
+    expect(distinct).toBeLessThanOrEqual(3);
+  });
+
+  it('callMultipleInThread runs the calls in order in one worker; callInThread reports failures', () => {
+    const r = runChild(`
+      const seen = [];
+      T.exposeToThreads({ log: (x) => seen.push(x) });
+      const step = (i) => { const T = require(${JSON.stringify(DIST)}); T.blockingCallFromThread('log', [i, require('node:worker_threads').threadId]); };
+      T.callMultipleInThread([[step, [1]], [step, [2]], [step, [3]], [step, [4]]]);
+      process.on('warning', (w) => console.log('warning', w.message));
+      T.callInThread(() => { throw new Error('fire and forget failed'); });
+      setTimeout(() => {
+        console.log(JSON.stringify(seen.map((s) => s[0])), new Set(seen.map((s) => s[1])).size);
+        T.getThreadPool().close();
+      }, 1500);
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout).toContain('[1,2,3,4] 1');
+    expect(r.stdout).toContain('warning fire and forget failed');
+  });
+
+  it('a process that used the pool exits by itself once the work is done', () => {
+    const r = runChild(`T.deferToThread((x) => x + 1, 1).then((v) => console.log('got', v));`, { timeoutMs: 15_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('got 2');
+  });
+});
+
+describe('exposeToThreads() / blockingCallFromThread() / callFromThread()', () => {
+  it('a worker thread (outside tasklets) and a tasklet in a worker wait for main, which may return a Promise', async () => {
+    exposeToThreads({
+      addLater: async (a: number, b: number) => {
+        await new Promise((r) => setTimeout(r, 10));
+        return a + b;
+      },
+    });
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const plain = await p.run((dist: string) => require(dist).blockingCallFromThread('addLater', 1, 2), DIST);
+    const inTasklet = await p.run((dist: string) => {
+      const T = require(dist);
+      return T.spawn(() => T.blockingCallFromThread('addLater', 3, 4)).result;
+    }, DIST);
+    expect([plain, inTasklet]).toEqual([3, 7]);
+  });
+
+  it("rethrows main's error in the worker", async () => {
+    exposeToThreads({
+      refuse: () => {
+        const e = new Error('main refuses');
+        (e as { code?: string }).code = 'E_MAIN';
+        throw e;
+      },
+    });
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const got = await p.run((dist: string) => {
+      try {
+        require(dist).blockingCallFromThread('refuse');
+      } catch (e) {
+        return [(e as Error).message, (e as { code?: string }).code];
+      }
+      return 'no error';
+    }, DIST);
+    expect(got).toEqual(['main refuses', 'E_MAIN']);
+    const missing = await p.run((dist: string) => {
+      try {
+        require(dist).blockingCallFromThread('never-exposed');
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    }, DIST);
+    expect(missing).toBe('ERR_NOT_EXPOSED');
+  });
+
+  it('callFromThread runs on main without waiting', async () => {
+    let got: unknown;
+    const arrived = new Promise<void>((resolve) =>
+      exposeToThreads({
+        note: (x: unknown) => {
+          got = x;
+          resolve();
+        },
+      }),
+    );
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    await p.run((dist: string) => require(dist).callFromThread('note', { from: 'worker' }), DIST);
+    await arrived;
+    expect(got).toEqual({ from: 'worker' });
+  });
+
+  it('in main: blockingCallFromThread is ERR_BLOCKING_IN_MAIN; validation names the argument', () => {
+    expect(() => blockingCallFromThread('x')).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => callFromThread(1 as never)).toThrow(/"name" argument/);
+    expect(() => exposeToThreads({ f: 1 as never })).toThrow(/"fns\.f" argument must be a function/);
+    expect(TaskletError).toBeDefined();
+  });
+});
