@@ -18,7 +18,7 @@ const opt = (name, dflt) => {
 const reps = Number(opt('--reps', 3));
 const jsonPath = opt('--json', undefined);
 const quick = args.includes('--quick');
-const files = ['switch', 'block-on', 'create', 'channel'];
+const files = ['switch', 'block-on', 'create', 'channel', 'threads'];
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = new Map();
