@@ -6,6 +6,8 @@
         "native/addon.cc",
         "native/binding/channel_wrap.cc",
         "native/binding/engine_wrap.cc",
+        "native/binding/shared_channel_wrap.cc",
+        "native/engine/shared_channel.cc",
         "native/engine/channel.cc",
         "native/engine/engine.cc",
         "native/engine/strand.cc"

@@ -9,6 +9,7 @@
 #include "binding/addon_data.h"
 #include "binding/channel_wrap.h"
 #include "binding/engine_wrap.h"
+#include "binding/shared_channel_wrap.h"
 
 namespace tasklet {
 namespace {
@@ -19,6 +20,7 @@ void Cleanup(void* arg) {
   {
     v8::HandleScope scope(data->engine->isolate());
     DestroyChannels(data);
+    DestroyShared(data);
   }
   delete data;
 }
@@ -38,5 +40,6 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   node::AddEnvironmentCleanupHook(isolate, tasklet::Cleanup, data);
   tasklet::InitEngineBinding(context, exports, data);
   tasklet::InitChannelBinding(context, exports, data);
+  tasklet::InitSharedChannelBinding(context, exports, data);
   (void)module;
 }

@@ -26,5 +26,7 @@ export {
   exposeToThreads,
   callFromThread,
   blockingCallFromThread,
+  ThreadChannel,
+  type ThreadChannelOptions,
 } from './threads';
 export { configure, stats, type ConfigureOptions, type Stats } from './config';

@@ -10,10 +10,12 @@
 namespace tasklet {
 
 class ChannelWrap;
+struct SharedState;
 
 struct AddonData {
   std::unique_ptr<Engine> engine;
   std::unordered_set<ChannelWrap*> channels;
+  SharedState* shared = nullptr;  // cross-thread channels' inbox and waiters
 };
 
 // Frees every channel of this environment (called after Engine::Teardown).

@@ -41,3 +41,4 @@ function report(p: Promise<unknown>): void {
 export { ThreadPool, type ThreadPoolOptions } from './pool';
 export { exposeToThreads, callFromThread, blockingCallFromThread } from './calls';
 export type { Task } from './protocol';
+export { ThreadChannel, type ThreadChannelOptions } from './thread-channel';

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { TaskletError, checkNumber } from '../errors';
 import { type FromWorker, type Task, type TaskSpec, dataToError } from './protocol';
 import { handleCall } from './calls';
+import { toWire } from './thread-channel';
 
 /** Options for {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -77,7 +78,7 @@ export class ThreadPool {
   /** Runs `task(...args)` in a worker; a Promise of its result (a returned Promise is awaited there). */
   run<R = unknown>(task: Task, ...args: unknown[]): Promise<R> {
     try {
-      return this.#submit([{ task: toSpec(task), args }]) as Promise<R>;
+      return this.#submit([{ task: toSpec(task), args: args.map(toWire) }]) as Promise<R>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -91,7 +92,7 @@ export class ThreadPool {
         if (!Array.isArray(c) || !Array.isArray(c[1] ?? [])) {
           throw new TypeError(`The "calls[${i}]" argument must be [task, args]`);
         }
-        return { task: toSpec(c[0]), args: (c[1] ?? []) as unknown[] };
+        return { task: toSpec(c[0]), args: ((c[1] ?? []) as unknown[]).map(toWire) };
       });
       return this.#submit(specs);
     } catch (error) {

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import type { TaskSpec, ToWorker } from './protocol';
 import { errorToData } from './protocol';
 import { POOL_WORKER } from './calls';
+import { fromWire } from './thread-channel';
 
 (globalThis as Record<symbol, unknown>)[POOL_WORKER] = true;
 
@@ -49,7 +50,7 @@ parentPort!.on('message', async (msg: ToWorker) => {
     let value: unknown;
     for (const call of msg.calls) {
       const fn = await resolve(call.task);
-      value = await fn(...call.args);
+      value = await fn(...call.args.map(fromWire));
     }
     parentPort!.postMessage({ type: 'done', id: msg.id, ok: true, value });
   } catch (error) {

@@ -1,0 +1,388 @@
+// Binding of SharedChannel: the SharedChannelBase class that ThreadChannel
+// extends, and this environment's Inbox (a uv_async_t on its loop that hands
+// completions from other threads to JavaScript through node::MakeCallback).
+// A channel travels between threads as a 1-byte SharedArrayBuffer whose
+// backing store owns a reference to the channel.
+#include "shared_channel_wrap.h"
+
+#include <node.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "../engine/shared_channel.h"
+#include "../engine/v8_compat.h"
+
+namespace tasklet {
+
+namespace {
+
+constexpr uint64_t kHolderMagic = 0x7461736b6c657463ull;  // "tasklet c"
+
+// What a handle SharedArrayBuffer's backing store points at. JS sees only
+// byte 0 of `scratch`; `magic` tells our stores from anybody else's.
+struct Holder {
+  unsigned char scratch[8];
+  uint64_t magic;
+  std::shared_ptr<SharedChannel> channel;
+};
+
+void DeleteHolder(void* data, size_t, void*) { delete static_cast<Holder*>(data); }
+
+struct Pending {
+  std::shared_ptr<SharedChannel> channel;
+  std::shared_ptr<Waiter> waiter;
+};
+
+}  // namespace
+
+struct SharedState {
+  AddonData* data = nullptr;
+  v8::Isolate* isolate = nullptr;
+  std::shared_ptr<Inbox> inbox;
+  v8::Global<v8::Context> context;
+  v8::Global<v8::Function> handler;  // handler(ids, kinds, payloads, exceptions)
+  v8::Global<v8::Function> noop;
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, Pending> pending;
+  bool async_open = false;
+};
+
+namespace {
+
+class SharedChannelWrap {
+ public:
+  SharedChannelWrap(v8::Isolate* isolate, v8::Local<v8::Object> self,
+                    v8::Local<v8::SharedArrayBuffer> handle, std::shared_ptr<SharedChannel> ch)
+      : channel(std::move(ch)), self_(isolate, self), handle(isolate, handle) {
+    SetFieldPointer(self, 0, this);
+    self_.SetWeak(this, OnCollected, v8::WeakCallbackType::kParameter);
+  }
+  static SharedChannelWrap* Unwrap(const v8::FunctionCallbackInfo<v8::Value>& info) {
+    return static_cast<SharedChannelWrap*>(GetFieldPointer(info.This(), 0));
+  }
+  std::shared_ptr<SharedChannel> channel;
+
+ private:
+  static void OnCollected(const v8::WeakCallbackInfo<SharedChannelWrap>& info) {
+    SharedChannelWrap* self = info.GetParameter();
+    self->self_.Reset();
+    self->handle.Reset();
+    delete self;
+  }
+  v8::Global<v8::Object> self_;
+
+ public:
+  v8::Global<v8::SharedArrayBuffer> handle;
+};
+
+SharedState* StateOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  return static_cast<AddonData*>(ExternalValue(info.Data()))->shared;
+}
+
+void OnInbox(uv_async_t* async) {
+  SharedState* state = static_cast<SharedState*>(async->data);
+  std::vector<Completion> done = state->inbox->Drain();
+  if (done.empty() || state->handler.IsEmpty()) return;
+  v8::Isolate* isolate = state->isolate;
+  v8::HandleScope scope(isolate);
+  v8::Local<v8::Context> context = state->context.Get(isolate);
+  v8::Context::Scope context_scope(context);
+  int n = static_cast<int>(done.size());
+  v8::Local<v8::Array> ids = v8::Array::New(isolate, n);
+  v8::Local<v8::Array> kinds = v8::Array::New(isolate, n);
+  v8::Local<v8::Array> payloads = v8::Array::New(isolate, n);
+  v8::Local<v8::Array> exceptions = v8::Array::New(isolate, n);
+  for (int i = 0; i < n; ++i) {
+    Completion& c = done[i];
+    state->pending.erase(c.id);
+    ids->Set(context, i, v8::Number::New(isolate, static_cast<double>(c.id))).Check();
+    kinds->Set(context, i, v8::Integer::New(isolate, static_cast<int>(c.kind))).Check();
+    exceptions->Set(context, i, v8::Boolean::New(isolate, c.is_exception)).Check();
+    auto* bytes = new Bytes(std::move(c.bytes));
+    std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
+        bytes->data(), bytes->size(),
+        [](void*, size_t, void* arg) { delete static_cast<Bytes*>(arg); }, bytes);
+    v8::Local<v8::ArrayBuffer> ab = v8::ArrayBuffer::New(isolate, std::move(store));
+    payloads->Set(context, i, v8::Uint8Array::New(ab, 0, ab->ByteLength())).Check();
+  }
+  if (state->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+  v8::Local<v8::Value> argv[] = {ids, kinds, payloads, exceptions};
+  v8::Local<v8::Object> recv = v8::Object::New(isolate);
+  (void)node::MakeCallback(isolate, recv, state->handler.Get(isolate), 4, argv, {0, 0});
+}
+
+std::shared_ptr<Waiter> NewInboxWaiter(SharedState* state, uint64_t* id) {
+  if (!state->async_open) {
+    uv_loop_t* loop = node::GetCurrentEventLoop(state->isolate);
+    state->inbox = std::make_shared<Inbox>();
+    uv_async_init(loop, &state->inbox->async, OnInbox);
+    state->inbox->async.data = state;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+    state->async_open = true;
+  }
+  auto w = std::make_shared<Waiter>();
+  w->inbox = state->inbox;
+  w->id = *id = state->next_id++;
+  return w;
+}
+
+Bytes BytesOf(v8::Local<v8::Value> value) {
+  Bytes out;
+  if (!value->IsArrayBufferView()) return out;
+  v8::Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
+  out.resize(view->ByteLength());
+  if (!out.empty()) view->CopyContents(out.data(), out.size());
+  return out;
+}
+
+v8::Local<v8::Value> ToUint8Array(v8::Isolate* isolate, Bytes bytes) {
+  auto* owned = new Bytes(std::move(bytes));
+  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
+      owned->data(), owned->size(), [](void*, size_t, void* arg) { delete static_cast<Bytes*>(arg); },
+      owned);
+  v8::Local<v8::ArrayBuffer> ab = v8::ArrayBuffer::New(isolate, std::move(store));
+  return v8::Uint8Array::New(ab, 0, ab->ByteLength());
+}
+
+// Blocks this thread (a worker outside tasklets) until `waiter` completes.
+// Every 10 ms it calls a no-op JS function so that a termination requested
+// by worker.terminate() becomes pending; then it withdraws and returns
+// false (the caller returns into JS, which unwinds).
+bool WaitBlocking(SharedState* state, SharedChannel* channel, const std::shared_ptr<Waiter>& w) {
+  v8::Isolate* isolate = state->isolate;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(w->mutex);
+      if (w->cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return w->done; })) return true;
+    }
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::MaybeLocal<v8::Value> r = state->noop.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
+    if (r.IsEmpty() && isolate->IsExecutionTerminating()) {
+      if (!channel->Cancel(w.get())) {
+        std::unique_lock<std::mutex> lock(w->mutex);
+        w->cv.wait(lock, [&] { return w->done; });
+        if (w->result.kind == CompletionKind::kReceived) {
+          channel->Unget(std::move(w->result.bytes), w->result.is_exception);
+        }
+      }
+      return false;
+    }
+  }
+}
+
+// new SharedChannelBase(capacity | handle)
+void JS_SharedChannelBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (!info.IsConstructCall()) {
+    isolate->ThrowException(v8::Exception::TypeError(
+        v8::String::NewFromUtf8Literal(isolate, "Class constructor cannot be invoked without 'new'")));
+    return;
+  }
+  std::shared_ptr<SharedChannel> channel;
+  v8::Local<v8::SharedArrayBuffer> handle;
+  if (info[0]->IsSharedArrayBuffer()) {
+    handle = info[0].As<v8::SharedArrayBuffer>();
+    std::shared_ptr<v8::BackingStore> store = handle->GetBackingStore();
+    auto* holder = static_cast<Holder*>(store->Data());
+    if (store->ByteLength() != 1 || holder == nullptr || holder->magic != kHolderMagic) {
+      isolate->ThrowException(v8::Exception::TypeError(
+          v8::String::NewFromUtf8Literal(isolate, "The \"handle\" argument is not a ThreadChannel handle")));
+      return;
+    }
+    channel = holder->channel;
+  } else {
+    double capacity = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
+    if (!(capacity >= 0)) capacity = 0;
+    channel = std::make_shared<SharedChannel>(capacity);
+    auto* holder = new Holder();
+    std::memset(holder->scratch, 0, sizeof(holder->scratch));
+    holder->magic = kHolderMagic;
+    holder->channel = channel;
+    std::shared_ptr<v8::BackingStore> store =
+        v8::SharedArrayBuffer::NewBackingStore(holder, 1, DeleteHolder, nullptr);
+    handle = v8::SharedArrayBuffer::New(isolate, std::move(store));
+  }
+  new SharedChannelWrap(isolate, info.This(), handle, std::move(channel));
+}
+
+void JS_Handle(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(SharedChannelWrap::Unwrap(info)->handle.Get(info.GetIsolate()));
+}
+
+// _send(bytes, isException, mode) -> op (0 done, 3 would block, 4 closed,
+// 5 terminated) or, for mode 1 (inbox waiter) when queued, the waiter id (>= 16 is
+// never confused: ids start at 1 and are returned as -id).
+// mode: 0 do not wait, 1 queue an inbox waiter, 2 block this thread.
+void JS_SharedSend(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedState* state = StateOf(info);
+  SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
+  int mode = info[2]->IsNumber() ? static_cast<int>(info[2].As<v8::Number>()->Value()) : 0;
+  std::shared_ptr<Waiter> w;
+  uint64_t id = 0;
+  if (mode == 1) w = NewInboxWaiter(state, &id);
+  if (mode == 2) w = std::make_shared<Waiter>();
+  SharedOp op = ch->Send(BytesOf(info[0]), info[1]->IsTrue(), w);
+  if (op == SharedOp::kBlocked && mode == 1) {
+    state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
+    uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+    info.GetReturnValue().Set(-static_cast<double>(id));
+    return;
+  }
+  if (op == SharedOp::kBlocked && mode == 2) {
+    if (!WaitBlocking(state, ch, w)) {
+      info.GetReturnValue().Set(5);
+      return;
+    }
+    op = w->result.kind == CompletionKind::kClosed ? SharedOp::kClosed : SharedOp::kDone;
+  }
+  info.GetReturnValue().Set(static_cast<int>(op));
+}
+
+// _receive(mode, out) -> like _send; a value lands in out[0], its
+// isException flag in out[2].
+void JS_SharedReceive(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  SharedState* state = StateOf(info);
+  SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
+  int mode = info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : 0;
+  std::shared_ptr<Waiter> w;
+  uint64_t id = 0;
+  if (mode == 1) w = NewInboxWaiter(state, &id);
+  if (mode == 2) w = std::make_shared<Waiter>();
+  Bytes bytes;
+  bool is_exception = false;
+  SharedOp op = ch->Receive(&bytes, &is_exception, w);
+  if (op == SharedOp::kBlocked && mode == 1) {
+    state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
+    uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+    info.GetReturnValue().Set(-static_cast<double>(id));
+    return;
+  }
+  if (op == SharedOp::kBlocked && mode == 2) {
+    if (!WaitBlocking(state, ch, w)) {
+      info.GetReturnValue().Set(5);
+      return;
+    }
+    if (w->result.kind == CompletionKind::kClosed) {
+      info.GetReturnValue().Set(static_cast<int>(SharedOp::kClosed));
+      return;
+    }
+    bytes = std::move(w->result.bytes);
+    is_exception = w->result.is_exception;
+    op = SharedOp::kDone;
+  }
+  if (op == SharedOp::kDone && info[1]->IsArray()) {
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::Local<v8::Array> out = info[1].As<v8::Array>();
+    out->Set(context, 0, ToUint8Array(isolate, std::move(bytes))).Check();
+    out->Set(context, 2, v8::Boolean::New(isolate, is_exception)).Check();
+  }
+  info.GetReturnValue().Set(static_cast<int>(op));
+}
+
+// _cancel(id) -> true if the waiter was withdrawn before completing.
+void JS_SharedCancel(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedState* state = StateOf(info);
+  uint64_t id = info[0]->IsNumber() ? static_cast<uint64_t>(info[0].As<v8::Number>()->Value()) : 0;
+  auto it = state->pending.find(id);
+  bool removed = false;
+  if (it != state->pending.end()) {
+    removed = it->second.channel->Cancel(it->second.waiter.get());
+    if (removed) state->pending.erase(it);
+    if (state->pending.empty() && state->async_open) {
+      uv_unref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+    }
+  }
+  info.GetReturnValue().Set(removed);
+}
+
+// _unget(bytes, isException): puts back a value whose receiver was killed.
+void JS_SharedUnget(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedChannelWrap::Unwrap(info)->channel->Unget(BytesOf(info[0]), info[1]->IsTrue());
+}
+
+void JS_SharedClose(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedChannelWrap::Unwrap(info)->channel->Close();
+}
+void JS_SharedOpen(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedChannelWrap::Unwrap(info)->channel->Open();
+}
+
+void JS_SharedState(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
+  v8::Local<v8::Value> values[] = {
+      v8::Integer::New(isolate, ch->Balance()),
+      v8::Boolean::New(isolate, ch->Closing()),
+      v8::Boolean::New(isolate, ch->Closed()),
+      v8::Number::New(isolate, static_cast<double>(ch->Buffered())),
+  };
+  info.GetReturnValue().Set(v8::Array::New(isolate, values, 4));
+}
+
+// setSharedHandler(handler, noop)
+void JS_SetSharedHandler(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  SharedState* state = StateOf(info);
+  if (!info[0]->IsFunction() || !info[1]->IsFunction()) return;
+  state->handler.Reset(info.GetIsolate(), info[0].As<v8::Function>());
+  state->noop.Reset(info.GetIsolate(), info[1].As<v8::Function>());
+}
+
+void SetMethod(v8::Isolate* isolate, v8::Local<v8::FunctionTemplate> tmpl,
+               v8::Local<v8::External> data, const char* name, v8::FunctionCallback callback) {
+  v8::Local<v8::FunctionTemplate> method = v8::FunctionTemplate::New(
+      isolate, callback, data, v8::Signature::New(isolate, tmpl), 0, v8::ConstructorBehavior::kThrow);
+  tmpl->PrototypeTemplate()->Set(v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), method,
+                                 v8::DontEnum);
+}
+
+}  // namespace
+
+void InitSharedChannelBinding(v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
+                              AddonData* data) {
+  v8::Isolate* isolate = CurrentIsolate();
+  data->shared = new SharedState();
+  data->shared->data = data;
+  data->shared->isolate = isolate;
+  data->shared->context.Reset(isolate, context);
+  v8::Local<v8::External> external = NewExternal(isolate, data);
+  v8::Local<v8::FunctionTemplate> tmpl = v8::FunctionTemplate::New(isolate, JS_SharedChannelBase, external);
+  v8::Local<v8::String> name = v8::String::NewFromUtf8Literal(isolate, "SharedChannelBase");
+  tmpl->SetClassName(name);
+  tmpl->InstanceTemplate()->SetInternalFieldCount(1);
+  SetMethod(isolate, tmpl, external, "_handle", JS_Handle);
+  SetMethod(isolate, tmpl, external, "_send", JS_SharedSend);
+  SetMethod(isolate, tmpl, external, "_receive", JS_SharedReceive);
+  SetMethod(isolate, tmpl, external, "_cancel", JS_SharedCancel);
+  SetMethod(isolate, tmpl, external, "_unget", JS_SharedUnget);
+  SetMethod(isolate, tmpl, external, "_close", JS_SharedClose);
+  SetMethod(isolate, tmpl, external, "_open", JS_SharedOpen);
+  SetMethod(isolate, tmpl, external, "_state", JS_SharedState);
+  exports->Set(context, name, tmpl->GetFunction(context).ToLocalChecked()).Check();
+  v8::Local<v8::Function> set_handler =
+      v8::FunctionTemplate::New(isolate, JS_SetSharedHandler, external)->GetFunction(context).ToLocalChecked();
+  exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "setSharedHandler"), set_handler).Check();
+}
+
+void DestroyShared(AddonData* data) {
+  SharedState* state = data->shared;
+  if (state == nullptr) return;
+  // Withdraw this environment's waiters so that no value is handed to a
+  // receiver that no longer exists; values already on their way go back.
+  for (auto& [id, p] : state->pending) p.channel->Cancel(p.waiter.get());
+  state->pending.clear();
+  if (state->async_open) {
+    state->inbox->Shutdown();
+    // The Inbox (and its uv_async_t) is freed once the loop has closed the
+    // handle; the close callback drops the last reference.
+    auto* keep = new std::shared_ptr<Inbox>(state->inbox);
+    state->inbox->async.data = keep;
+    uv_close(reinterpret_cast<uv_handle_t*>(&state->inbox->async),
+             [](uv_handle_t* h) { delete static_cast<std::shared_ptr<Inbox>*>(h->data); });
+  }
+  delete state;
+  data->shared = nullptr;
+}
+
+}  // namespace tasklet

@@ -1,0 +1,288 @@
+// ThreadChannel: the Channel API over a lock-protected native queue shared
+// by threads. Values cross by structured clone (node:v8 serialize). A
+// blocking call blocks only the calling tasklet, or the worker thread when
+// made outside tasklets; the Async forms wake the caller's event loop
+// through a native inbox (a uv_async_t), without polling.
+import { deserialize, serialize } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
+import { native } from '../native';
+import { ChannelClosedError, blockingInMain, checkNumber, messages } from '../errors';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
+import type { Tasklet } from '../tasklet';
+
+interface SharedBase {
+  _handle(): SharedArrayBuffer;
+  _send(bytes: Uint8Array, isException: boolean, mode: number): number;
+  _receive(mode: number, out: unknown[]): number;
+  _cancel(id: number): boolean;
+  _unget(bytes: Uint8Array, isException: boolean): void;
+  _close(): void;
+  _open(): void;
+  _state(): [number, boolean, boolean, number];
+}
+type SharedBaseConstructor = new (capacityOrHandle: number | SharedArrayBuffer) => SharedBase;
+const bindings = native as unknown as {
+  SharedChannelBase: SharedBaseConstructor;
+  setSharedHandler(
+    handler: (ids: number[], kinds: number[], payloads: Uint8Array[], exceptions: boolean[]) => void,
+    noop: () => void,
+  ): void;
+};
+
+const OP_DONE = 0;
+const OP_CLOSED = 4;
+const OP_TERMINATED = 5;
+const MODE_NOWAIT = 0;
+const MODE_INBOX = 1;
+const MODE_BLOCK_THREAD = 2;
+const RECEIVED = 0;
+const CLOSED = 2;
+
+/** Marks the structured-clone form of a ThreadChannel (its handle). */
+export const HANDLE_KEY = '__threadChannel';
+
+interface PendingOp {
+  channel: SharedBase;
+  tasklet: Tasklet | undefined;
+  resolve: ((v: unknown) => void) | undefined;
+  reject: ((e: unknown) => void) | undefined;
+  cancelled: boolean;
+  what: string;
+}
+const pending = new Map<number, PendingOp>();
+
+bindings.setSharedHandler(
+  (ids, kinds, payloads, exceptions) => {
+    for (let i = 0; i < ids.length; i++) {
+      const p = pending.get(ids[i]);
+      if (p === undefined) continue;
+      pending.delete(ids[i]);
+      if (p.cancelled) {
+        // Its tasklet was killed while the value was on its way: put it back.
+        if (kinds[i] === RECEIVED) p.channel._unget(payloads[i], exceptions[i]);
+        continue;
+      }
+      let failed = false;
+      let value: unknown;
+      if (kinds[i] === CLOSED) {
+        failed = true;
+        value = new ChannelClosedError(messages.channelClosed(p.what));
+      } else if (kinds[i] === RECEIVED) {
+        value = deserialize(payloads[i]);
+        failed = exceptions[i];
+      }
+      if (p.tasklet !== undefined) {
+        const s = stateOf(p.tasklet);
+        s.resumeValue = value;
+        s.resumeFailed = failed;
+        wake(p.tasklet);
+      } else if (failed) p.reject!(value);
+      else p.resolve!(value);
+    }
+  },
+  () => {},
+);
+
+const out: unknown[] = [undefined, undefined, false];
+
+/** Options for {@link ThreadChannel}. */
+export interface ThreadChannelOptions {
+  /** Values held without a receiver: 0 (default) is a rendezvous; Infinity is unbounded. */
+  capacity?: number;
+}
+
+/**
+ * A channel shared by threads: pass it to deferToThread()/pool.run() (it is
+ * revived in the worker) or through postMessage/workerData and revive it
+ * there with ThreadChannel.from(). Values are copied by structured clone.
+ */
+export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
+  /** Its structured-clone form: what crosses threads. */
+  readonly [HANDLE_KEY]: SharedArrayBuffer;
+
+  constructor(options: ThreadChannelOptions = {}) {
+    const arg = (options as { [HANDLE_KEY]?: unknown })[HANDLE_KEY];
+    if (arg instanceof SharedArrayBuffer) {
+      super(arg);
+    } else {
+      const capacity = options.capacity ?? 0;
+      checkNumber('options.capacity', capacity, 0);
+      if (capacity !== Infinity && !Number.isInteger(capacity)) {
+        throw new RangeError(`The "options.capacity" argument must be a whole number or Infinity. Received ${capacity}`);
+      }
+      super(capacity);
+    }
+    this[HANDLE_KEY] = (this as unknown as SharedBase)._handle();
+  }
+
+  /** The form that crosses threads (postMessage, workerData): revive it with ThreadChannel.from(). */
+  share(): { [HANDLE_KEY]: SharedArrayBuffer } {
+    return { [HANDLE_KEY]: this[HANDLE_KEY] };
+  }
+
+  /** Revives a ThreadChannel from its shared form (or returns it as is). */
+  static from<T = unknown>(value: ThreadChannel<T> | { [HANDLE_KEY]: SharedArrayBuffer }): ThreadChannel<T> {
+    if (value instanceof ThreadChannel) return value;
+    if (value === null || typeof value !== 'object' || !(value[HANDLE_KEY] instanceof SharedArrayBuffer)) {
+      throw new TypeError('The "value" argument must be a ThreadChannel or its structured-clone form');
+    }
+    return new ThreadChannel<T>(value as ThreadChannelOptions);
+  }
+
+  /** Blocks the calling tasklet (or worker thread) until the value is taken or buffered. */
+  send(value: T): void {
+    this.#send(value, false, 'ThreadChannel#send()');
+  }
+
+  /** Like send(); the receiver's receive() throws `error`. */
+  sendException(error: unknown): void {
+    this.#send(error, true, 'ThreadChannel#sendException()');
+  }
+
+  #send(value: unknown, isException: boolean, what: string): void {
+    const base = this as unknown as SharedBase;
+    const bytes = serialize(value);
+    if (inTasklet()) {
+      checkSuspendable();
+      const op = base._send(bytes, isException, MODE_INBOX);
+      if (op === OP_DONE) return;
+      if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
+      this.#wait(-op, what);
+      return;
+    }
+    if (isMainThread) throw blockingInMain(what, 'use sendAsync()');
+    const op = base._send(bytes, isException, MODE_BLOCK_THREAD);
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
+    if (op === OP_TERMINATED) for (;;); // worker.terminate(): unwind now
+  }
+
+  /** Blocks the calling tasklet (or worker thread) until a value arrives. */
+  receive(): T {
+    const base = this as unknown as SharedBase;
+    const what = 'ThreadChannel#receive()';
+    if (inTasklet()) {
+      checkSuspendable();
+      const op = base._receive(MODE_INBOX, out);
+      if (op < 0) return this.#wait(-op, what) as T;
+      return this.#took(op, what) as T;
+    }
+    if (isMainThread) throw blockingInMain(what, 'use receiveAsync()');
+    const op = base._receive(MODE_BLOCK_THREAD, out);
+    if (op === OP_TERMINATED) for (;;);
+    return this.#took(op, what) as T;
+  }
+
+  #took(op: number, what: string): unknown {
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
+    const value = deserialize(out[0] as Uint8Array);
+    const isException = out[2] as boolean;
+    out[0] = undefined;
+    if (isException) throw value;
+    return value;
+  }
+
+  #wait(id: number, what: string): unknown {
+    const base = this as unknown as SharedBase;
+    const p: PendingOp = { channel: base, tasklet: getCurrentTasklet(), resolve: undefined, reject: undefined, cancelled: false, what };
+    pending.set(id, p);
+    return block(() => {
+      if (base._cancel(id)) pending.delete(id);
+      else p.cancelled = true;
+    });
+  }
+
+  /** Anywhere: resolves once the value is taken or buffered. */
+  sendAsync(value: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const base = this as unknown as SharedBase;
+      const op = base._send(serialize(value), false, MODE_INBOX);
+      if (op === OP_DONE) resolve();
+      else if (op === OP_CLOSED) reject(new ChannelClosedError(messages.channelClosed('ThreadChannel#sendAsync()')));
+      else pending.set(-op, { channel: base, tasklet: undefined, resolve: resolve as (v: unknown) => void, reject, cancelled: false, what: 'ThreadChannel#sendAsync()' });
+    });
+  }
+
+  /** Anywhere: a Promise of the next value. */
+  receiveAsync(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const base = this as unknown as SharedBase;
+      const what = 'ThreadChannel#receiveAsync()';
+      const op = base._receive(MODE_INBOX, out);
+      if (op < 0) {
+        pending.set(-op, { channel: base, tasklet: undefined, resolve: resolve as (v: unknown) => void, reject, cancelled: false, what });
+        return;
+      }
+      try {
+        resolve(this.#took(op, what) as T);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+
+  /** Anywhere: sends without waiting if there is a receiver or room; false otherwise. */
+  trySend(value: T): boolean {
+    const op = (this as unknown as SharedBase)._send(serialize(value), false, MODE_NOWAIT);
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('ThreadChannel#trySend()'));
+    return op === OP_DONE;
+  }
+
+  get balance(): number {
+    return (this as unknown as SharedBase)._state()[0];
+  }
+  get closing(): boolean {
+    return (this as unknown as SharedBase)._state()[1];
+  }
+  get closed(): boolean {
+    return (this as unknown as SharedBase)._state()[2];
+  }
+  get buffered(): number {
+    return (this as unknown as SharedBase)._state()[3];
+  }
+  close(): void {
+    (this as unknown as SharedBase)._close();
+  }
+  open(): void {
+    (this as unknown as SharedBase)._open();
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (;;) {
+      let value: T;
+      try {
+        value = this.receive();
+      } catch (error) {
+        if (error instanceof ChannelClosedError && this.closed) return;
+        throw error;
+      }
+      yield value;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let value: T;
+      try {
+        value = await this.receiveAsync();
+      } catch (error) {
+        if (error instanceof ChannelClosedError && this.closed) return;
+        throw error;
+      }
+      yield value;
+    }
+  }
+}
+
+/** Pool plumbing: ThreadChannel arguments travel as their shared form. */
+export function toWire(arg: unknown): unknown {
+  return arg instanceof ThreadChannel ? arg.share() : arg;
+}
+
+/** Pool plumbing: revives ThreadChannel arguments in the worker. */
+export function fromWire(arg: unknown): unknown {
+  if (arg !== null && typeof arg === 'object' && (arg as Record<string, unknown>)[HANDLE_KEY] instanceof SharedArrayBuffer) {
+    const keys = Object.keys(arg);
+    if (keys.length === 1) return ThreadChannel.from(arg as { [HANDLE_KEY]: SharedArrayBuffer });
+  }
+  return arg;
+}
