@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { ChannelClosedError, ThreadChannel, ThreadPool, spawn } from '../dist/cjs/index.js';
+import { DIST, nextMacrotask, runChild } from './helpers';
+
+describe('ThreadChannel', () => {
+  it('moves 10k values in order from a worker to main (for await)', async () => {
+    const pool = new ThreadPool({ minThreads: 0, maxThreads: 1 });
+    const ch = new ThreadChannel<{ i: number }>();
+    const sent = pool.run(
+      (c: ThreadChannel<{ i: number }>, n: number) => {
+        for (let i = 0; i < n; i++) c.send({ i });
+        c.close();
+        return 'sent';
+      },
+      ch,
+      10_000,
+    );
+    let k = 0;
+    let inOrder = true;
+    for await (const v of ch) if (v.i !== k++) inOrder = false;
+    expect(k).toBe(10_000);
+    expect(inOrder).toBe(true);
+    expect(await sent).toBe('sent');
+    await pool.close();
+  });
+
+  it('moves 1k values from a main tasklet to tasklets in a worker', async () => {
+    const pool = new ThreadPool({ minThreads: 0, maxThreads: 1 });
+    const ch = new ThreadChannel<number>({ capacity: 8 });
+    const sum = pool.run(
+      (dist: string, c: ThreadChannel<number>) => {
+        const T = require(dist);
+        const got: number[] = [];
+        return T.spawn(() => {
+          for (const v of c) got.push(v);
+          return got.every((v, i) => v === i) ? got.length : -1;
+        }).result;
+      },
+      DIST,
+      ch,
+    );
+    await spawn(() => {
+      for (let i = 0; i < 1000; i++) ch.send(i);
+      ch.close();
+    }).result;
+    expect(await sum).toBe(1000);
+    await pool.close();
+  });
+
+  it('crosses postMessage as share() and is revived with ThreadChannel.from()', () => {
+    const r = runChild(`
+      const { Worker } = require('node:worker_threads');
+      const ch = new T.ThreadChannel();
+      const w = new Worker(\`
+        const T = require(${JSON.stringify(DIST)});
+        const { workerData } = require('node:worker_threads');
+        const ch = T.ThreadChannel.from(workerData);
+        ch.send('hello from the worker thread');
+      \`, { eval: true, workerData: ch.share() });
+      ch.receiveAsync().then((v) => console.log(v));
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('hello from the worker thread');
+  });
+
+  it('a worker terminated while blocked on a ThreadChannel: no hang, no crash, no lost value', () => {
+    const r = runChild(`
+      const { Worker } = require('node:worker_threads');
+      const ch = new T.ThreadChannel();
+      const src = (inTasklet) => \`
+        const T = require(${JSON.stringify(DIST)});
+        const ch = T.ThreadChannel.from(require('node:worker_threads').workerData);
+        if (\${inTasklet}) { T.spawn(() => ch.receive()); setInterval(() => {}, 1000); } else ch.receive();
+      \`;
+      const ws = [false, true].map((t) => new Worker(src(t), { eval: true, workerData: ch.share() }));
+      setTimeout(async () => {
+        console.log('balance before', ch.balance);
+        console.log('exit codes', (await Promise.all(ws.map((w) => w.terminate()))).join(','));
+        console.log('balance after', ch.balance);
+        ch.sendAsync('kept').then(() => console.log('sent'));
+        T.spawn(() => console.log('received', ch.receive()));
+      }, 300);
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('balance before -2');
+    expect(r.stdout).toContain('exit codes 1,1');
+    expect(r.stdout).toContain('balance after 0');
+    expect(r.stdout).toContain('received kept');
+  });
+
+  it('a killed tasklet leaves the channel: its value is not delivered and balance is right', async () => {
+    const ch = new ThreadChannel<string>();
+    const victim = spawn(() => ch.send('lost'));
+    await nextMacrotask();
+    expect(ch.balance).toBe(1);
+    victim.kill();
+    expect(ch.balance).toBe(0);
+    expect(ch.trySend('x')).toBe(false);
+  });
+
+  it('close semantics as for Channel; blocking calls in main are refused', async () => {
+    const ch = new ThreadChannel<number>({ capacity: 2 });
+    await ch.sendAsync(1);
+    ch.close();
+    expect([ch.closing, ch.closed]).toEqual([true, false]);
+    await expect(ch.sendAsync(2)).rejects.toThrow(ChannelClosedError);
+    expect(await ch.receiveAsync()).toBe(1);
+    expect(ch.closed).toBe(true);
+    await expect(ch.receiveAsync()).rejects.toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_CLOSED' }));
+    expect(() => ch.send(1)).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => ch.receive()).toThrow(/use receiveAsync\(\)/);
+    expect(() => ThreadChannel.from({} as never)).toThrow(/"value" argument/);
+    expect(() => new ThreadChannel({ capacity: -1 })).toThrow(/options\.capacity/);
+  });
+
+  it('sendException: the receiver throws a copy of the error', async () => {
+    const ch = new ThreadChannel();
+    const r = spawn(() => {
+      try {
+        ch.receive();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    await nextMacrotask();
+    spawn(() => ch.sendException(new Error('across')));
+    expect(await r.result).toBe('across');
+  });
+});
