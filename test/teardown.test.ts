@@ -25,7 +25,11 @@ describe('process exit', () => {
           } finally { finallies++; }
         });
       }
-      setTimeout(() => console.log('stats', JSON.stringify(T.stats())), 50);
+      const iv = setInterval(() => {
+        if (T.stats().liveTasklets < 100) return; // all started (slow under sanitizers)
+        clearInterval(iv);
+        console.log('stats', JSON.stringify(T.stats()));
+      }, 5);
     `);
     expectClean(r);
     expect(r.stdout).toContain('"liveTasklets":100');
@@ -81,7 +85,11 @@ describe('workers', () => {
         const { parentPort } = require('node:worker_threads');
         for (let i = 0; i < 50; i++) T.spawn(() => { try { T.blockOn(new Promise(() => {})); } finally { parentPort.postMessage('finally ran'); } });
         setInterval(() => {}, 1000); // keeps the worker alive: only terminate() ends it
-        setTimeout(() => parentPort.postMessage('ready ' + T.stats().liveTasklets), 20);
+        const iv = setInterval(() => {
+          if (T.stats().liveTasklets < 50) return;
+          clearInterval(iv);
+          parentPort.postMessage('ready ' + T.stats().liveTasklets);
+        }, 5);
       \`, { eval: true });
       w.on('message', async (m) => {
         console.log(m);
