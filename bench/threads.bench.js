@@ -63,6 +63,31 @@ async function main() {
     { case: 'deferToThread round trip, one at a time', ns: await median3(() => latency(ours, N / 4)), baselineCase: 'postMessage echo worker, one at a time', baselineNs: await median3(() => latency(echo.run, N / 4)) },
     { case: 'deferToThread, 100 outstanding (per task)', ns: await median3(() => throughput(ours, N)), baselineCase: 'piscina, 100 outstanding (per task)', baselineNs: await median3(() => throughput(theirs, N)) },
   ];
+  // ThreadChannel vs MessagePort: small values from a worker to main.
+  const M = quick ? 2_000 : 20_000;
+  const viaChannel = async () => {
+    const ch = new T.ThreadChannel({ capacity: 64 });
+    const start = now();
+    const done = pool.run((c, n) => { for (let i = 0; i < n; i++) c.send(i); c.close(); }, ch, M);
+    let count = 0;
+    for await (const v of ch) count += v >= 0 ? 1 : 0;
+    await done;
+    return since(start) / count;
+  };
+  const viaPort = async () => {
+    const w = new Worker("const { parentPort } = require('node:worker_threads'); parentPort.postMessage('ready'); parentPort.once('message', (n) => { for (let i = 0; i < n; i++) parentPort.postMessage(i); parentPort.postMessage(-1); });", { eval: true });
+    await new Promise((resolve) => w.once('message', resolve)); // started: not timed
+    const start = now();
+    let count = 0;
+    await new Promise((resolve) => {
+      w.on('message', (v) => { if (v < 0) resolve(); else count++; });
+      w.postMessage(M);
+    });
+    const ns = since(start) / count;
+    await w.terminate();
+    return ns;
+  };
+  res.push({ case: 'ThreadChannel (capacity 64) worker -> main, per value', ns: await median3(viaChannel), baselineCase: 'MessagePort postMessage worker -> main, per value', baselineNs: await median3(viaPort) });
   report('threads', res);
   await pool.close();
   await piscina.destroy();
