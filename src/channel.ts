@@ -237,30 +237,47 @@ export class Channel<T = unknown> extends native.ChannelBase {
   }
 
   /** In a tasklet: iterates received values until the channel is closed and drained. */
-  *[Symbol.iterator](): Iterator<T> {
-    for (;;) {
-      let value: T;
-      try {
-        value = this.receive();
-      } catch (error) {
-        if (error instanceof ChannelClosedError && this.closed) return;
-        throw error;
-      }
-      yield value;
-    }
+  [Symbol.iterator](): Iterator<T> {
+    return receiveUntilClosed(this);
   }
 
   /** Anywhere: iterates received values until the channel is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let value: T;
-      try {
-        value = await this.receiveAsync();
-      } catch (error) {
-        if (error instanceof ChannelClosedError && this.closed) return;
-        throw error;
-      }
-      yield value;
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return receiveAsyncUntilClosed(this);
+  }
+}
+
+/** What both channel kinds iterate over. */
+export interface Receivable<T> {
+  receive(): T;
+  receiveAsync(): Promise<T>;
+  readonly closed: boolean;
+}
+
+/** Sync iteration of a channel: receive() until closed and drained. */
+export function* receiveUntilClosed<T>(ch: Receivable<T>): Generator<T, void, undefined> {
+  for (;;) {
+    let value: T;
+    try {
+      value = ch.receive();
+    } catch (error) {
+      if (error instanceof ChannelClosedError && ch.closed) return;
+      throw error;
     }
+    yield value;
+  }
+}
+
+/** Async iteration of a channel: receiveAsync() until closed and drained. */
+export async function* receiveAsyncUntilClosed<T>(ch: Receivable<T>): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    let value: T;
+    try {
+      value = await ch.receiveAsync();
+    } catch (error) {
+      if (error instanceof ChannelClosedError && ch.closed) return;
+      throw error;
+    }
+    yield value;
   }
 }

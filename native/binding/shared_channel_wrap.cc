@@ -37,7 +37,6 @@ struct Pending {
 }  // namespace
 
 struct SharedState {
-  AddonData* data = nullptr;
   v8::Isolate* isolate = nullptr;
   std::shared_ptr<Inbox> inbox;
   v8::Global<v8::Context> context;
@@ -343,7 +342,6 @@ void InitSharedChannelBinding(v8::Local<v8::Context> context, v8::Local<v8::Obje
                               AddonData* data) {
   v8::Isolate* isolate = CurrentIsolate();
   data->shared = new SharedState();
-  data->shared->data = data;
   data->shared->isolate = isolate;
   data->shared->context.Reset(isolate, context);
   v8::Local<v8::External> external = NewExternal(isolate, data);

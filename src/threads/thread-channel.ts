@@ -9,6 +9,7 @@ import { native } from '../native';
 import { ChannelClosedError, blockingInMain, checkNumber, messages } from '../errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
 import type { Tasklet } from '../tasklet';
+import { receiveAsyncUntilClosed, receiveUntilClosed } from '../channel';
 
 interface SharedBase {
   _handle(): SharedArrayBuffer;
@@ -246,30 +247,14 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     (this as unknown as SharedBase)._open();
   }
 
-  *[Symbol.iterator](): Iterator<T> {
-    for (;;) {
-      let value: T;
-      try {
-        value = this.receive();
-      } catch (error) {
-        if (error instanceof ChannelClosedError && this.closed) return;
-        throw error;
-      }
-      yield value;
-    }
+  /** In a tasklet or a worker thread: iterates received values until closed and drained. */
+  [Symbol.iterator](): Iterator<T> {
+    return receiveUntilClosed(this);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let value: T;
-      try {
-        value = await this.receiveAsync();
-      } catch (error) {
-        if (error instanceof ChannelClosedError && this.closed) return;
-        throw error;
-      }
-      yield value;
-    }
+  /** Anywhere: iterates received values until closed and drained. */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return receiveAsyncUntilClosed(this);
   }
 }
 
