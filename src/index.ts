@@ -1,4 +1,5 @@
-// Public entry point: re-exports only.
+// Public entry point: re-exports only (after the platform check).
+import './platform';
 export {
   Tasklet,
   tasklet,

@@ -50,13 +50,7 @@ export const SWITCH_RESUMED = 0;
 export const SWITCH_TERMINATED = 1;
 export const SWITCH_NO_STRAND = 2;
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 20 || process.platform !== 'linux') {
-  throw new Error(
-    `tasklet supports Node.js 20, 22, 24 and 26 on Linux; this is Node.js ` +
-      `${process.versions.node} on ${process.platform}-${process.arch}`,
-  );
-}
+import './platform';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = require('node-gyp-build') as (dir: string) => NativeBinding;
