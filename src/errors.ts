@@ -17,6 +17,8 @@ export type TaskletErrorCode =
   | 'ERR_NOT_EXPOSED'
   | 'ERR_NOT_POOL_WORKER'
   | 'ERR_NO_ANSWER'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_ALREADY_REPLIED'
   | 'ERR_INVALID_ARG';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
