@@ -116,6 +116,18 @@ describe('ThreadChannel', () => {
     expect(() => new ThreadChannel({ capacity: -1 })).toThrow(/options\.capacity/);
   });
 
+  it('a value that cannot be cloned is refused before anything is queued', async () => {
+    const ch = new ThreadChannel();
+    await expect(ch.sendAsync((() => 1) as never)).rejects.toThrow(/could not be cloned/);
+    expect(ch.balance).toBe(0);
+    const copy = { nested: [1, { a: 'b' }], when: new Date(0), bytes: new Uint8Array([1, 2]) };
+    const got = ch.receiveAsync();
+    await ch.sendAsync(copy as never);
+    const value = (await got) as typeof copy;
+    expect(value).toEqual(copy);
+    expect(value).not.toBe(copy);
+  });
+
   it('sendException: the receiver throws a copy of the error', async () => {
     const ch = new ThreadChannel();
     const r = spawn(() => {

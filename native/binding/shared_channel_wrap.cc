@@ -79,6 +79,40 @@ SharedState* StateOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
   return static_cast<AddonData*>(ExternalValue(info.Data()))->shared;
 }
 
+// Structured clone in C++ (v8::ValueSerializer): the same format as
+// node:v8's serialize(), without its per-call JavaScript objects.
+class CloneErrors : public v8::ValueSerializer::Delegate {
+ public:
+  explicit CloneErrors(v8::Isolate* isolate) : isolate_(isolate) {}
+  void ThrowDataCloneError(v8::Local<v8::String> message) override {
+    isolate_->ThrowException(v8::Exception::Error(message));
+  }
+
+ private:
+  v8::Isolate* isolate_;
+};
+
+// Serializes `value`; false with a JS exception pending when it cannot be cloned.
+bool Serialize(v8::Isolate* isolate, v8::Local<v8::Value> value, Bytes* out) {
+  CloneErrors delegate(isolate);
+  v8::ValueSerializer serializer(isolate, &delegate);
+  serializer.WriteHeader();
+  if (!serializer.WriteValue(isolate->GetCurrentContext(), value).FromMaybe(false)) return false;
+  std::pair<uint8_t*, size_t> buffer = serializer.Release();
+  out->assign(buffer.first, buffer.first + buffer.second);
+  free(buffer.first);  // allocated by the default delegate's realloc
+  return true;
+}
+
+v8::Local<v8::Value> Deserialize(v8::Isolate* isolate, v8::Local<v8::Context> context, const Bytes& bytes) {
+  v8::ValueDeserializer deserializer(isolate, bytes.data(), bytes.size());
+  v8::Local<v8::Value> value;
+  if (!deserializer.ReadHeader(context).FromMaybe(false) || !deserializer.ReadValue(context).ToLocal(&value)) {
+    return v8::Undefined(isolate);
+  }
+  return value;
+}
+
 void OnInbox(uv_async_t* async) {
   SharedState* state = static_cast<SharedState*>(async->data);
   std::vector<Completion> done = state->inbox->Drain();
@@ -98,12 +132,10 @@ void OnInbox(uv_async_t* async) {
     ids->Set(context, i, v8::Number::New(isolate, static_cast<double>(c.id))).Check();
     kinds->Set(context, i, v8::Integer::New(isolate, static_cast<int>(c.kind))).Check();
     exceptions->Set(context, i, v8::Boolean::New(isolate, c.is_exception)).Check();
-    auto* bytes = new Bytes(std::move(c.bytes));
-    std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
-        bytes->data(), bytes->size(),
-        [](void*, size_t, void* arg) { delete static_cast<Bytes*>(arg); }, bytes);
-    v8::Local<v8::ArrayBuffer> ab = v8::ArrayBuffer::New(isolate, std::move(store));
-    payloads->Set(context, i, v8::Uint8Array::New(ab, 0, ab->ByteLength())).Check();
+    v8::Local<v8::Value> payload = c.kind == CompletionKind::kReceived
+                                       ? Deserialize(isolate, context, c.bytes)
+                                       : v8::Undefined(isolate).As<v8::Value>();
+    payloads->Set(context, i, payload).Check();
   }
   if (state->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
   v8::Local<v8::Value> argv[] = {ids, kinds, payloads, exceptions};
@@ -124,24 +156,6 @@ std::shared_ptr<Waiter> NewInboxWaiter(SharedState* state, uint64_t* id) {
   w->inbox = state->inbox;
   w->id = *id = state->next_id++;
   return w;
-}
-
-Bytes BytesOf(v8::Local<v8::Value> value) {
-  Bytes out;
-  if (!value->IsArrayBufferView()) return out;
-  v8::Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
-  out.resize(view->ByteLength());
-  if (!out.empty()) view->CopyContents(out.data(), out.size());
-  return out;
-}
-
-v8::Local<v8::Value> ToUint8Array(v8::Isolate* isolate, Bytes bytes) {
-  auto* owned = new Bytes(std::move(bytes));
-  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
-      owned->data(), owned->size(), [](void*, size_t, void* arg) { delete static_cast<Bytes*>(arg); },
-      owned);
-  v8::Local<v8::ArrayBuffer> ab = v8::ArrayBuffer::New(isolate, std::move(store));
-  return v8::Uint8Array::New(ab, 0, ab->ByteLength());
 }
 
 // Blocks this thread (a worker outside tasklets) until `waiter` completes.
@@ -209,7 +223,7 @@ void JS_Handle(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(SharedChannelWrap::Unwrap(info)->handle.Get(info.GetIsolate()));
 }
 
-// _send(bytes, isException, mode) -> op (0 done, 3 would block, 4 closed,
+// _send(value, isException, mode) -> op (0 done, 3 would block, 4 closed,
 // 5 terminated) or, for mode 1 (inbox waiter) when queued, the waiter id (>= 16 is
 // never confused: ids start at 1 and are returned as -id).
 // mode: 0 do not wait, 1 queue an inbox waiter, 2 block this thread.
@@ -221,7 +235,9 @@ void JS_SharedSend(const v8::FunctionCallbackInfo<v8::Value>& info) {
   uint64_t id = 0;
   if (mode == 1) w = NewInboxWaiter(state, &id);
   if (mode == 2) w = std::make_shared<Waiter>();
-  SharedOp op = ch->Send(BytesOf(info[0]), info[1]->IsTrue(), w);
+  Bytes bytes;
+  if (!Serialize(info.GetIsolate(), info[0], &bytes)) return;  // DataCloneError thrown
+  SharedOp op = ch->Send(std::move(bytes), info[1]->IsTrue(), w);
   if (op == SharedOp::kBlocked && mode == 1) {
     state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
     uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
@@ -274,7 +290,7 @@ void JS_SharedReceive(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (op == SharedOp::kDone && info[1]->IsArray()) {
     v8::Local<v8::Context> context = isolate->GetCurrentContext();
     v8::Local<v8::Array> out = info[1].As<v8::Array>();
-    out->Set(context, 0, ToUint8Array(isolate, std::move(bytes))).Check();
+    out->Set(context, 0, Deserialize(isolate, context, bytes)).Check();
     out->Set(context, 2, v8::Boolean::New(isolate, is_exception)).Check();
   }
   info.GetReturnValue().Set(static_cast<int>(op));
@@ -296,9 +312,11 @@ void JS_SharedCancel(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(removed);
 }
 
-// _unget(bytes, isException): puts back a value whose receiver was killed.
+// _unget(value, isException): puts back a value whose receiver was killed.
 void JS_SharedUnget(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  SharedChannelWrap::Unwrap(info)->channel->Unget(BytesOf(info[0]), info[1]->IsTrue());
+  Bytes bytes;
+  if (!Serialize(info.GetIsolate(), info[0], &bytes)) return;
+  SharedChannelWrap::Unwrap(info)->channel->Unget(std::move(bytes), info[1]->IsTrue());
 }
 
 void JS_SharedClose(const v8::FunctionCallbackInfo<v8::Value>& info) {

@@ -1,9 +1,8 @@
 // ThreadChannel: the Channel API over a lock-protected native queue shared
-// by threads. Values cross by structured clone (node:v8 serialize). A
+// by threads. Values cross by structured clone (v8::ValueSerializer). A
 // blocking call blocks only the calling tasklet, or the worker thread when
 // made outside tasklets; the Async forms wake the caller's event loop
 // through a native inbox (a uv_async_t), without polling.
-import { deserialize, serialize } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { native } from '../native';
 import { ChannelClosedError, blockingInMain, checkNumber, messages } from '../errors';
@@ -13,10 +12,10 @@ import { receiveAsyncUntilClosed, receiveUntilClosed } from '../channel';
 
 interface SharedBase {
   _handle(): SharedArrayBuffer;
-  _send(bytes: Uint8Array, isException: boolean, mode: number): number;
+  _send(value: unknown, isException: boolean, mode: number): number;
   _receive(mode: number, out: unknown[]): number;
   _cancel(id: number): boolean;
-  _unget(bytes: Uint8Array, isException: boolean): void;
+  _unget(value: unknown, isException: boolean): void;
   _close(): void;
   _open(): void;
   _state(): [number, boolean, boolean, number];
@@ -25,7 +24,7 @@ type SharedBaseConstructor = new (capacityOrHandle: number | SharedArrayBuffer) 
 const bindings = native as unknown as {
   SharedChannelBase: SharedBaseConstructor;
   setSharedHandler(
-    handler: (ids: number[], kinds: number[], payloads: Uint8Array[], exceptions: boolean[]) => void,
+    handler: (ids: number[], kinds: number[], payloads: unknown[], exceptions: boolean[]) => void,
     noop: () => void,
   ): void;
 };
@@ -69,7 +68,7 @@ bindings.setSharedHandler(
         failed = true;
         value = new ChannelClosedError(messages.channelClosed(p.what));
       } else if (kinds[i] === RECEIVED) {
-        value = deserialize(payloads[i]);
+        value = payloads[i];
         failed = exceptions[i];
       }
       if (p.tasklet !== undefined) {
@@ -142,17 +141,16 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
 
   #send(value: unknown, isException: boolean, what: string): void {
     const base = this as unknown as SharedBase;
-    const bytes = serialize(value);
     if (inTasklet()) {
       checkSuspendable();
-      const op = base._send(bytes, isException, MODE_INBOX);
+      const op = base._send(value, isException, MODE_INBOX);
       if (op === OP_DONE) return;
       if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
       this.#wait(-op, what);
       return;
     }
     if (isMainThread) throw blockingInMain(what, 'use sendAsync()');
-    const op = base._send(bytes, isException, MODE_BLOCK_THREAD);
+    const op = base._send(value, isException, MODE_BLOCK_THREAD);
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
     if (op === OP_TERMINATED) for (;;); // worker.terminate(): unwind now
   }
@@ -175,7 +173,7 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
 
   #took(op: number, what: string): unknown {
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
-    const value = deserialize(out[0] as Uint8Array);
+    const value = out[0];
     const isException = out[2] as boolean;
     out[0] = undefined;
     if (isException) throw value;
@@ -196,7 +194,7 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
   sendAsync(value: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const base = this as unknown as SharedBase;
-      const op = base._send(serialize(value), false, MODE_INBOX);
+      const op = base._send(value, false, MODE_INBOX);
       if (op === OP_DONE) resolve();
       else if (op === OP_CLOSED) reject(new ChannelClosedError(messages.channelClosed('ThreadChannel#sendAsync()')));
       else pending.set(-op, { channel: base, tasklet: undefined, resolve: resolve as (v: unknown) => void, reject, cancelled: false, what: 'ThreadChannel#sendAsync()' });
@@ -223,7 +221,7 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
 
   /** Anywhere: sends without waiting if there is a receiver or room; false otherwise. */
   trySend(value: T): boolean {
-    const op = (this as unknown as SharedBase)._send(serialize(value), false, MODE_NOWAIT);
+    const op = (this as unknown as SharedBase)._send(value, false, MODE_NOWAIT);
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('ThreadChannel#trySend()'));
     return op === OP_DONE;
   }
