@@ -21,8 +21,10 @@ function findBin(): string | undefined {
 const bin = findBin();
 if (bin === undefined) console.log('SKIPPED: the PostgreSQL example test (no PostgreSQL server binaries under /usr/lib/postgresql)');
 const asRoot = process.getuid?.() === 0;
+// Time-limited: a stuck initdb or pg_ctl must fail the test, not hang it.
+const opts = { stdio: 'pipe' as const, timeout: 60_000, killSignal: 'SIGKILL' as const };
 const run = (cmd: string, args: string[]) =>
-  asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' }) : execFileSync(cmd, args, { stdio: 'pipe' });
+  asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], opts) : execFileSync(cmd, args, opts);
 
 describe.skipIf(bin === undefined)('examples/http-postgres', () => {
   let dir = '';
@@ -39,7 +41,13 @@ describe.skipIf(bin === undefined)('examples/http-postgres', () => {
   afterAll(async () => {
     await pool?.end();
     if (dir) {
-      spawnSync(asRoot ? 'runuser' : path.join(bin!, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', path.join(bin!, 'pg_ctl'), '-D', path.join(dir, 'data'), '-m', 'fast', 'stop'] : ['-D', path.join(dir, 'data'), '-m', 'fast', 'stop']);
+      spawnSync(
+        asRoot ? 'runuser' : path.join(bin!, 'pg_ctl'),
+        asRoot
+          ? ['-u', 'postgres', '--', path.join(bin!, 'pg_ctl'), '-D', path.join(dir, 'data'), '-m', 'fast', 'stop']
+          : ['-D', path.join(dir, 'data'), '-m', 'fast', 'stop'],
+        { timeout: 60_000, killSignal: 'SIGKILL' },
+      );
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
