@@ -223,6 +223,26 @@ void JS_Handle(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(SharedChannelWrap::Unwrap(info)->handle.Get(info.GetIsolate()));
 }
 
+constexpr int kModeInbox = 1;
+constexpr int kModeBlockThread = 2;
+constexpr int kTerminated = 5;
+
+// The waiter a call in `mode` queues if it must wait (none for mode 0).
+std::shared_ptr<Waiter> WaiterFor(SharedState* state, int mode, uint64_t* id) {
+  if (mode == kModeInbox) return NewInboxWaiter(state, id);
+  if (mode == kModeBlockThread) return std::make_shared<Waiter>();
+  return nullptr;
+}
+
+// A queued inbox waiter: remember it until its completion arrives (the
+// inbox keeps the loop alive meanwhile) and return -id to JS.
+void QueuedInInbox(const v8::FunctionCallbackInfo<v8::Value>& info, SharedState* state,
+                   const std::shared_ptr<Waiter>& w, uint64_t id) {
+  state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
+  uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
+  info.GetReturnValue().Set(-static_cast<double>(id));
+}
+
 // _send(value, isException, mode) -> op (0 done, 3 would block, 4 closed,
 // 5 terminated) or, for mode 1 (inbox waiter) when queued, the waiter id (>= 16 is
 // never confused: ids start at 1 and are returned as -id).
@@ -231,22 +251,15 @@ void JS_SharedSend(const v8::FunctionCallbackInfo<v8::Value>& info) {
   SharedState* state = StateOf(info);
   SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
   int mode = info[2]->IsNumber() ? static_cast<int>(info[2].As<v8::Number>()->Value()) : 0;
-  std::shared_ptr<Waiter> w;
   uint64_t id = 0;
-  if (mode == 1) w = NewInboxWaiter(state, &id);
-  if (mode == 2) w = std::make_shared<Waiter>();
+  std::shared_ptr<Waiter> w = WaiterFor(state, mode, &id);
   Bytes bytes;
   if (!Serialize(info.GetIsolate(), info[0], &bytes)) return;  // DataCloneError thrown
   SharedOp op = ch->Send(std::move(bytes), info[1]->IsTrue(), w);
-  if (op == SharedOp::kBlocked && mode == 1) {
-    state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
-    uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
-    info.GetReturnValue().Set(-static_cast<double>(id));
-    return;
-  }
-  if (op == SharedOp::kBlocked && mode == 2) {
+  if (op == SharedOp::kBlocked && mode == kModeInbox) return QueuedInInbox(info, state, w, id);
+  if (op == SharedOp::kBlocked && mode == kModeBlockThread) {
     if (!WaitBlocking(state, ch, w)) {
-      info.GetReturnValue().Set(5);
+      info.GetReturnValue().Set(kTerminated);
       return;
     }
     op = w->result.kind == CompletionKind::kClosed ? SharedOp::kClosed : SharedOp::kDone;
@@ -261,22 +274,15 @@ void JS_SharedReceive(const v8::FunctionCallbackInfo<v8::Value>& info) {
   SharedState* state = StateOf(info);
   SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
   int mode = info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : 0;
-  std::shared_ptr<Waiter> w;
   uint64_t id = 0;
-  if (mode == 1) w = NewInboxWaiter(state, &id);
-  if (mode == 2) w = std::make_shared<Waiter>();
+  std::shared_ptr<Waiter> w = WaiterFor(state, mode, &id);
   Bytes bytes;
   bool is_exception = false;
   SharedOp op = ch->Receive(&bytes, &is_exception, w);
-  if (op == SharedOp::kBlocked && mode == 1) {
-    state->pending[id] = {SharedChannelWrap::Unwrap(info)->channel, w};
-    uv_ref(reinterpret_cast<uv_handle_t*>(&state->inbox->async));
-    info.GetReturnValue().Set(-static_cast<double>(id));
-    return;
-  }
-  if (op == SharedOp::kBlocked && mode == 2) {
+  if (op == SharedOp::kBlocked && mode == kModeInbox) return QueuedInInbox(info, state, w, id);
+  if (op == SharedOp::kBlocked && mode == kModeBlockThread) {
     if (!WaitBlocking(state, ch, w)) {
-      info.GetReturnValue().Set(5);
+      info.GetReturnValue().Set(kTerminated);
       return;
     }
     if (w->result.kind == CompletionKind::kClosed) {
