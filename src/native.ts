@@ -43,7 +43,6 @@ export interface NativeBinding {
   /** Save/restore V8's continuation-preserved embedder data on switches (AsyncContextFrame). */
   setTrackContextFrame(on: boolean): void;
   stats(): [strands: number, idle: number];
-  inTasklet(): boolean;
 }
 
 export const SWITCH_RESUMED = 0;

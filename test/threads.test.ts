@@ -213,8 +213,9 @@ describe('exposeToThreads() / blockingCallFromThread() / callFromThread()', () =
 
   it('in main: blockingCallFromThread is ERR_BLOCKING_IN_MAIN; validation names the argument', () => {
     expect(() => blockingCallFromThread('x')).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+    expect(() => blockingCallFromThread('x')).toThrow(TaskletError);
     expect(() => callFromThread(1 as never)).toThrow(/"name" argument/);
     expect(() => exposeToThreads({ f: 1 as never })).toThrow(/"fns\.f" argument must be a function/);
-    expect(TaskletError).toBeDefined();
+    expect(() => callFromThread('never-exposed')).toThrow(expect.objectContaining({ code: 'ERR_NOT_EXPOSED' }));
   });
 });

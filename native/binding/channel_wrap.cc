@@ -7,6 +7,7 @@
 
 #include "../engine/channel.h"
 #include "../engine/v8_compat.h"
+#include "util.h"
 
 namespace tasklet {
 
@@ -74,11 +75,7 @@ void SetOut(v8::Local<v8::Context> context, v8::Local<v8::Value> out_value,
 // (checked in TypeScript; re-checked here because it sizes the buffer).
 void JS_ChannelBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  if (!info.IsConstructCall()) {
-    isolate->ThrowException(v8::Exception::TypeError(
-        v8::String::NewFromUtf8Literal(isolate, "Class constructor cannot be invoked without 'new'")));
-    return;
-  }
+  if (!CheckConstructCall(info)) return;
   double capacity = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
   if (!(capacity >= 0)) capacity = 0;
   new ChannelWrap(DataOf(info), isolate, info.This(), capacity);
@@ -156,17 +153,6 @@ void JS_State(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 void JS_Balance(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(ChannelWrap::Unwrap(info)->core.Balance());
-}
-
-void SetMethod(v8::Isolate* isolate, v8::Local<v8::FunctionTemplate> tmpl,
-               v8::Local<v8::External> data, const char* name,
-               v8::FunctionCallback callback) {
-  v8::Local<v8::Signature> signature = v8::Signature::New(isolate, tmpl);
-  v8::Local<v8::FunctionTemplate> method = v8::FunctionTemplate::New(
-      isolate, callback, data, signature, 0, v8::ConstructorBehavior::kThrow);
-  tmpl->PrototypeTemplate()->Set(
-      v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), method,
-      v8::DontEnum);
 }
 
 }  // namespace

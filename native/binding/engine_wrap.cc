@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../engine/v8_compat.h"
+#include "util.h"
 
 namespace tasklet {
 
@@ -16,11 +17,6 @@ Engine* EngineOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
       ->engine.get();
 }
 
-void ThrowTypeError(v8::Isolate* isolate, const char* message) {
-  isolate->ThrowException(v8::Exception::TypeError(
-      v8::String::NewFromUtf8(isolate, message).ToLocalChecked()));
-}
-
 bool IsTasklet(v8::Local<v8::Value> value) {
   return value->IsObject() &&
          value.As<v8::Object>()->InternalFieldCount() == kTaskletFieldCount;
@@ -29,10 +25,7 @@ bool IsTasklet(v8::Local<v8::Value> value) {
 // new TaskletBase(): the native half of every Tasklet object. Captures the
 // async context frame current at creation.
 void JS_TaskletBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  if (!info.IsConstructCall()) {
-    ThrowTypeError(info.GetIsolate(), "Class constructor cannot be invoked without 'new'");
-    return;
-  }
+  if (!CheckConstructCall(info)) return;
   EngineOf(info)->InitTaskletFields(info.This());
 }
 
@@ -123,10 +116,6 @@ void JS_SetTrackContextFrame(const v8::FunctionCallbackInfo<v8::Value>& info) {
   EngineOf(info)->SetTrackContextFrame(info[0]->IsTrue());
 }
 
-void JS_InTasklet(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  info.GetReturnValue().Set(EngineOf(info)->InTasklet());
-}
-
 void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
                  v8::Local<v8::External> data, const char* name,
                  v8::FunctionCallback callback) {
@@ -163,7 +152,6 @@ void InitEngineBinding(v8::Local<v8::Context> context,
   SetFunction(context, exports, data, "setRunner", JS_SetRunner);
   SetFunction(context, exports, data, "setStackSize", JS_SetStackSize);
   SetFunction(context, exports, data, "stats", JS_Stats);
-  SetFunction(context, exports, data, "inTasklet", JS_InTasklet);
   SetFunction(context, exports, data, "setTrackContextFrame", JS_SetTrackContextFrame);
 }
 

@@ -12,6 +12,7 @@
 
 #include "../engine/shared_channel.h"
 #include "../engine/v8_compat.h"
+#include "util.h"
 
 namespace tasklet {
 
@@ -187,11 +188,7 @@ bool WaitBlocking(SharedState* state, SharedChannel* channel, const std::shared_
 // new SharedChannelBase(capacity | handle)
 void JS_SharedChannelBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  if (!info.IsConstructCall()) {
-    isolate->ThrowException(v8::Exception::TypeError(
-        v8::String::NewFromUtf8Literal(isolate, "Class constructor cannot be invoked without 'new'")));
-    return;
-  }
+  if (!CheckConstructCall(info)) return;
   std::shared_ptr<SharedChannel> channel;
   v8::Local<v8::SharedArrayBuffer> handle;
   if (info[0]->IsSharedArrayBuffer()) {
@@ -350,14 +347,6 @@ void JS_SetSharedHandler(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!info[0]->IsFunction() || !info[1]->IsFunction()) return;
   state->handler.Reset(info.GetIsolate(), info[0].As<v8::Function>());
   state->noop.Reset(info.GetIsolate(), info[1].As<v8::Function>());
-}
-
-void SetMethod(v8::Isolate* isolate, v8::Local<v8::FunctionTemplate> tmpl,
-               v8::Local<v8::External> data, const char* name, v8::FunctionCallback callback) {
-  v8::Local<v8::FunctionTemplate> method = v8::FunctionTemplate::New(
-      isolate, callback, data, v8::Signature::New(isolate, tmpl), 0, v8::ConstructorBehavior::kThrow);
-  tmpl->PrototypeTemplate()->Set(v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), method,
-                                 v8::DontEnum);
 }
 
 }  // namespace

@@ -64,9 +64,6 @@ class Engine {
   // to a caller that is torn down (it then returns kTerminated).
   SwitchResult SwitchTo(v8::Local<v8::Object> target, bool spin);
 
-  // Whether JavaScript is running on a strand (inside a tasklet).
-  bool InTasklet() const { return current_ != nullptr; }
-
   // Unwinds every suspended tasklet without running user code, then ends
   // and joins every strand. Main thread only, with the lock held.
   // CAUTION: switches to each suspended strand in turn.

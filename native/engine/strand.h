@@ -44,9 +44,6 @@ class Strand {
   Command command = Command::kStart;
   // The tasklet object this strand runs; empty while pooled.
   v8::Global<v8::Object> tasklet;
-  // Whether the tasklet asked to spin (it expects to run again soon) when it
-  // last suspended.
-  bool spin = false;
 
  private:
   static void* ThreadMain(void* self);
