@@ -141,4 +141,93 @@ describe('ThreadChannel', () => {
     spawn(() => ch.sendException(new Error('across')));
     expect(await r.result).toBe('across');
   });
+
+  it('moves ArrayBuffers listed in transfer to a worker: detached here, same bytes there', async () => {
+    const pool = new ThreadPool({ minThreads: 0, maxThreads: 1 });
+    const ch = new ThreadChannel<{ label: string; view: Uint8Array }>({ capacity: 1 });
+    const buffer = new ArrayBuffer(1 << 20);
+    const view = new Uint8Array(buffer);
+    view[0] = 7;
+    view[view.length - 1] = 9;
+    const got = pool.run((c: ThreadChannel<{ label: string; view: Uint8Array }>) => {
+      const { label, view } = c.receive();
+      return [label, view.byteLength, view[0], view[view.length - 1]];
+    }, ch);
+    await ch.sendAsync({ label: 'moved', view }, [buffer]);
+    expect(buffer.byteLength).toBe(0); // detached: the contents went, not a copy
+    expect(view.length).toBe(0);
+    expect(await got).toEqual(['moved', 1 << 20, 7, 9]);
+    // Without transfer the sender keeps its buffer (a copy crossed).
+    const kept = new Uint8Array([1, 2, 3]);
+    expect(ch.trySend({ label: 'copied', view: kept })).toBe(true);
+    expect((await ch.receiveAsync()).view).toEqual(new Uint8Array([1, 2, 3]));
+    expect(kept.byteLength).toBe(3);
+    await pool.close();
+  });
+
+  it('refuses a bad transfer list, naming the argument, and then sends nothing', async () => {
+    const ch = new ThreadChannel({ capacity: 4 });
+    const buffer = new ArrayBuffer(8);
+    expect(() => ch.trySend(1, 'x' as never)).toThrow(/"transfer" argument/);
+    expect(() => ch.trySend(1, [new Uint8Array(2)] as never)).toThrow(/"transfer" argument/);
+    expect(() => ch.trySend(1, [buffer, buffer])).toThrow(/"transfer" argument/);
+    expect(() => ch.trySend(1, [new SharedArrayBuffer(8)] as never)).toThrow(/"transfer" argument/);
+    await expect(ch.sendAsync(1, [{}] as never)).rejects.toThrow(/"transfer" argument/);
+    expect(buffer.byteLength).toBe(8);
+    expect(ch.buffered).toBe(0);
+    // A value that cannot be cloned leaves the transfer list alone too.
+    expect(() => ch.trySend(Symbol('no') as never, [buffer])).toThrow(/could not be cloned/);
+    expect(buffer.byteLength).toBe(8);
+    // trySend that finds no room detaches nothing.
+    const full = new ThreadChannel();
+    expect(full.trySend(buffer, [buffer])).toBe(false);
+    expect(buffer.byteLength).toBe(8);
+  });
+
+  it('shares SharedArrayBuffers (and ThreadChannels in their shared form) inside values', async () => {
+    const pool = new ThreadPool({ minThreads: 0, maxThreads: 1 });
+    const ch = new ThreadChannel<unknown>({ capacity: 1 });
+    const reply = new ThreadChannel<string>({ capacity: 1 });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const done = pool.run(
+      (dist: string, c: ThreadChannel<unknown>) => {
+        const T = require(dist);
+        const { counter, reply } = c.receive() as { counter: Int32Array; reply: unknown };
+        Atomics.add(counter, 0, 41);
+        T.ThreadChannel.from(reply).send('added');
+      },
+      DIST,
+      ch,
+    );
+    await ch.sendAsync({ counter, reply: reply.share() });
+    expect(await reply.receiveAsync()).toBe('added');
+    expect(Atomics.load(counter, 0)).toBe(41); // the worker wrote to this very memory
+    await done;
+    await pool.close();
+  });
+
+  it('async iteration reads no value ahead: a loop that breaks leaves the rest in the channel', async () => {
+    const ch = new ThreadChannel<number>({ capacity: 10 });
+    for (let i = 0; i < 5; i++) expect(ch.trySend(i)).toBe(true);
+    const seen: number[] = [];
+    for await (const v of ch) {
+      seen.push(v);
+      if (v === 1) break;
+    }
+    expect(seen).toEqual([0, 1]);
+    expect(ch.buffered).toBe(3);
+    await spawn(() => ch.sendException(new Error('stop'))).result;
+    ch.close();
+    const rest: number[] = [];
+    await expect(
+      (async () => {
+        for await (const v of ch) rest.push(v);
+      })(),
+    ).rejects.toThrow('stop');
+    expect(rest).toEqual([2, 3, 4]);
+    expect(ch.closed).toBe(true);
+    const after: number[] = [];
+    for await (const v of ch) after.push(v);
+    expect(after).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "../engine/baton.h"
 #include "../engine/shared_channel.h"
 #include "../engine/v8_compat.h"
 #include "util.h"
@@ -82,31 +83,91 @@ SharedState* StateOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 // Structured clone in C++ (v8::ValueSerializer): the same format as
 // node:v8's serialize(), without its per-call JavaScript objects.
-class CloneErrors : public v8::ValueSerializer::Delegate {
+// SharedArrayBuffers are shared (their backing stores ride in the Message).
+class Cloner : public v8::ValueSerializer::Delegate {
  public:
-  explicit CloneErrors(v8::Isolate* isolate) : isolate_(isolate) {}
+  Cloner(v8::Isolate* isolate, Message* message) : isolate_(isolate), message_(message) {}
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
     isolate_->ThrowException(v8::Exception::Error(message));
+  }
+  v8::Maybe<uint32_t> GetSharedArrayBufferId(v8::Isolate*, v8::Local<v8::SharedArrayBuffer> sab) override {
+    std::shared_ptr<v8::BackingStore> store = sab->GetBackingStore();
+    auto& list = message_->shared_buffers;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i] == store) return v8::Just(static_cast<uint32_t>(i));
+    }
+    list.push_back(std::move(store));
+    return v8::Just(static_cast<uint32_t>(list.size() - 1));
   }
 
  private:
   v8::Isolate* isolate_;
+  Message* message_;
 };
 
-// Serializes `value`; false with a JS exception pending when it cannot be cloned.
-bool Serialize(v8::Isolate* isolate, v8::Local<v8::Value> value, Bytes* out) {
-  CloneErrors delegate(isolate);
+class Reviver : public v8::ValueDeserializer::Delegate {
+ public:
+  explicit Reviver(const Message* message) : message_(message) {}
+  v8::MaybeLocal<v8::SharedArrayBuffer> GetSharedArrayBufferFromId(v8::Isolate* isolate, uint32_t id) override {
+    if (id >= message_->shared_buffers.size()) return {};
+    return v8::SharedArrayBuffer::New(isolate, message_->shared_buffers[id]);
+  }
+
+ private:
+  const Message* message_;
+};
+
+// Serializes `value`; the contents of the ArrayBuffers listed in `transfer`
+// (an array or undefined) go with the Message, and the buffers are added to
+// `moved`: the caller detaches them once the Message is sent (Detach), or
+// leaves them alone if it was not. False with a JS exception pending when
+// the value cannot be cloned or `transfer` is not a list of distinct,
+// detachable ArrayBuffers.
+using Moved = std::vector<v8::Local<v8::ArrayBuffer>>;
+
+bool Serialize(v8::Isolate* isolate, v8::Local<v8::Value> value, v8::Local<v8::Value> transfer, Message* out,
+               Moved* moved) {
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  Cloner delegate(isolate, out);
   v8::ValueSerializer serializer(isolate, &delegate);
+  if (transfer->IsArray()) {
+    v8::Local<v8::Array> list = transfer.As<v8::Array>();
+    for (uint32_t i = 0; i < list->Length(); ++i) {
+      v8::Local<v8::Value> item;
+      if (!list->Get(context, i).ToLocal(&item)) return false;
+      bool ok = item->IsArrayBuffer() && item.As<v8::ArrayBuffer>()->IsDetachable() &&
+                !item.As<v8::ArrayBuffer>()->WasDetached();
+      for (auto& seen : *moved) ok = ok && seen != item;
+      if (!ok) {
+        ThrowTypeError(isolate,
+                       "The \"transfer\" argument must be an array of distinct, detachable ArrayBuffers");
+        return false;
+      }
+      serializer.TransferArrayBuffer(static_cast<uint32_t>(moved->size()), item.As<v8::ArrayBuffer>());
+      moved->push_back(item.As<v8::ArrayBuffer>());
+    }
+  }
   serializer.WriteHeader();
-  if (!serializer.WriteValue(isolate->GetCurrentContext(), value).FromMaybe(false)) return false;
-  std::pair<uint8_t*, size_t> buffer = serializer.Release();
-  out->assign(buffer.first, buffer.first + buffer.second);
-  free(buffer.first);  // allocated by the default delegate's realloc
+  if (!serializer.WriteValue(context, value).FromMaybe(false)) return false;
+  for (auto& buffer : *moved) out->array_buffers.push_back(buffer->GetBackingStore());
+  std::pair<uint8_t*, size_t> bytes = serializer.Release();  // malloc'd by the default delegate
+  out->SetData(bytes.first, bytes.second);
   return true;
 }
 
-v8::Local<v8::Value> Deserialize(v8::Isolate* isolate, v8::Local<v8::Context> context, const Bytes& bytes) {
-  v8::ValueDeserializer deserializer(isolate, bytes.data(), bytes.size());
+// Detaches the buffers whose contents went with a sent Message. No JS runs
+// between the send and this, so the sender never sees memory the receiver
+// already owns.
+void Detach(const Moved& moved) {
+  for (auto& buffer : moved) buffer->Detach(v8::Local<v8::Value>()).Check();
+}
+
+v8::Local<v8::Value> Deserialize(v8::Isolate* isolate, v8::Local<v8::Context> context, const Message& message) {
+  Reviver delegate(&message);
+  v8::ValueDeserializer deserializer(isolate, message.data(), message.size(), &delegate);
+  for (size_t i = 0; i < message.array_buffers.size(); ++i) {
+    deserializer.TransferArrayBuffer(static_cast<uint32_t>(i), v8::ArrayBuffer::New(isolate, message.array_buffers[i]));
+  }
   v8::Local<v8::Value> value;
   if (!deserializer.ReadHeader(context).FromMaybe(false) || !deserializer.ReadValue(context).ToLocal(&value)) {
     return v8::Undefined(isolate);
@@ -134,7 +195,7 @@ void OnInbox(uv_async_t* async) {
     kinds->Set(context, i, v8::Integer::New(isolate, static_cast<int>(c.kind))).Check();
     exceptions->Set(context, i, v8::Boolean::New(isolate, c.is_exception)).Check();
     v8::Local<v8::Value> payload = c.kind == CompletionKind::kReceived
-                                       ? Deserialize(isolate, context, c.bytes)
+                                       ? Deserialize(isolate, context, c.message)
                                        : v8::Undefined(isolate).As<v8::Value>();
     payloads->Set(context, i, payload).Check();
   }
@@ -163,21 +224,31 @@ std::shared_ptr<Waiter> NewInboxWaiter(SharedState* state, uint64_t* id) {
 // Every 10 ms it calls a no-op JS function so that a termination requested
 // by worker.terminate() becomes pending; then it withdraws and returns
 // false (the caller returns into JS, which unwinds).
+// A blocked worker thread spins this long (about 50 us) before parking.
+constexpr int kBlockedSpinIterations = kMaxSpinIterations;
+
 bool WaitBlocking(SharedState* state, SharedChannel* channel, const std::shared_ptr<Waiter>& w) {
   v8::Isolate* isolate = state->isolate;
+  // A sender on a full buffer (or a receiver on an empty one) is usually
+  // released within microseconds by the thread on the other core; waking a
+  // parked thread costs ~25 us here, so spin briefly first.
+  for (int i = 0; i < kBlockedSpinIterations; ++i) {
+    if (w->done.load(std::memory_order_acquire)) return true;
+    CpuRelax();
+  }
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(w->mutex);
-      if (w->cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return w->done; })) return true;
+      if (w->cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return w->done.load(std::memory_order_acquire); })) return true;
     }
     v8::Local<v8::Context> context = isolate->GetCurrentContext();
     v8::MaybeLocal<v8::Value> r = state->noop.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
     if (r.IsEmpty() && isolate->IsExecutionTerminating()) {
       if (!channel->Cancel(w.get())) {
         std::unique_lock<std::mutex> lock(w->mutex);
-        w->cv.wait(lock, [&] { return w->done; });
+        w->cv.wait(lock, [&] { return w->done.load(std::memory_order_acquire); });
         if (w->result.kind == CompletionKind::kReceived) {
-          channel->Unget(std::move(w->result.bytes), w->result.is_exception);
+          channel->Unget(std::move(w->result.message), w->result.is_exception);
         }
       }
       return false;
@@ -224,7 +295,8 @@ constexpr int kModeInbox = 1;
 constexpr int kModeBlockThread = 2;
 constexpr int kTerminated = 5;
 
-// The waiter a call in `mode` queues if it must wait (none for mode 0).
+// The waiter a call in `mode` queues when it must wait (none for mode 0).
+// Only made after a first try without one found no partner or room.
 std::shared_ptr<Waiter> WaiterFor(SharedState* state, int mode, uint64_t* id) {
   if (mode == kModeInbox) return NewInboxWaiter(state, id);
   if (mode == kModeBlockThread) return std::make_shared<Waiter>();
@@ -240,19 +312,32 @@ void QueuedInInbox(const v8::FunctionCallbackInfo<v8::Value>& info, SharedState*
   info.GetReturnValue().Set(-static_cast<double>(id));
 }
 
-// _send(value, isException, mode) -> op (0 done, 3 would block, 4 closed,
-// 5 terminated) or, for mode 1 (inbox waiter) when queued, the waiter id (>= 16 is
-// never confused: ids start at 1 and are returned as -id).
+int ModeOf(v8::Local<v8::Value> value) {
+  return value->IsNumber() ? static_cast<int>(value.As<v8::Number>()->Value()) : 0;
+}
+
+// _send(value, isException, mode, transfer?) -> op (0 done, 3 would block,
+// 4 closed, 5 terminated) or, for mode 1 when queued, -id of the inbox
+// waiter (ids start at 1).
 // mode: 0 do not wait, 1 queue an inbox waiter, 2 block this thread.
 void JS_SharedSend(const v8::FunctionCallbackInfo<v8::Value>& info) {
   SharedState* state = StateOf(info);
   SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
-  int mode = info[2]->IsNumber() ? static_cast<int>(info[2].As<v8::Number>()->Value()) : 0;
+  int mode = ModeOf(info[2]);
+  bool is_exception = info[1]->IsTrue();
+  Message message;
+  Moved moved;
+  if (!Serialize(info.GetIsolate(), info[0], info[3], &message, &moved)) return;  // thrown
+  SharedOp op = ch->Send(message, is_exception, nullptr);
+  if (op == SharedOp::kDone) Detach(moved);
+  if (op != SharedOp::kWouldBlock || mode == 0) {
+    info.GetReturnValue().Set(static_cast<int>(op));
+    return;
+  }
   uint64_t id = 0;
   std::shared_ptr<Waiter> w = WaiterFor(state, mode, &id);
-  Bytes bytes;
-  if (!Serialize(info.GetIsolate(), info[0], &bytes)) return;  // DataCloneError thrown
-  SharedOp op = ch->Send(std::move(bytes), info[1]->IsTrue(), w);
+  op = ch->Send(message, is_exception, w);
+  if (op == SharedOp::kDone || op == SharedOp::kBlocked) Detach(moved);
   if (op == SharedOp::kBlocked && mode == kModeInbox) return QueuedInInbox(info, state, w, id);
   if (op == SharedOp::kBlocked && mode == kModeBlockThread) {
     if (!WaitBlocking(state, ch, w)) {
@@ -270,30 +355,33 @@ void JS_SharedReceive(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   SharedState* state = StateOf(info);
   SharedChannel* ch = SharedChannelWrap::Unwrap(info)->channel.get();
-  int mode = info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : 0;
-  uint64_t id = 0;
-  std::shared_ptr<Waiter> w = WaiterFor(state, mode, &id);
-  Bytes bytes;
+  int mode = ModeOf(info[0]);
+  Message message;
   bool is_exception = false;
-  SharedOp op = ch->Receive(&bytes, &is_exception, w);
-  if (op == SharedOp::kBlocked && mode == kModeInbox) return QueuedInInbox(info, state, w, id);
-  if (op == SharedOp::kBlocked && mode == kModeBlockThread) {
-    if (!WaitBlocking(state, ch, w)) {
-      info.GetReturnValue().Set(kTerminated);
-      return;
+  SharedOp op = ch->Receive(&message, &is_exception, nullptr);
+  if (op == SharedOp::kWouldBlock && mode != 0) {
+    uint64_t id = 0;
+    std::shared_ptr<Waiter> w = WaiterFor(state, mode, &id);
+    op = ch->Receive(&message, &is_exception, w);
+    if (op == SharedOp::kBlocked && mode == kModeInbox) return QueuedInInbox(info, state, w, id);
+    if (op == SharedOp::kBlocked && mode == kModeBlockThread) {
+      if (!WaitBlocking(state, ch, w)) {
+        info.GetReturnValue().Set(kTerminated);
+        return;
+      }
+      if (w->result.kind == CompletionKind::kClosed) {
+        info.GetReturnValue().Set(static_cast<int>(SharedOp::kClosed));
+        return;
+      }
+      message = std::move(w->result.message);
+      is_exception = w->result.is_exception;
+      op = SharedOp::kDone;
     }
-    if (w->result.kind == CompletionKind::kClosed) {
-      info.GetReturnValue().Set(static_cast<int>(SharedOp::kClosed));
-      return;
-    }
-    bytes = std::move(w->result.bytes);
-    is_exception = w->result.is_exception;
-    op = SharedOp::kDone;
   }
   if (op == SharedOp::kDone && info[1]->IsArray()) {
     v8::Local<v8::Context> context = isolate->GetCurrentContext();
     v8::Local<v8::Array> out = info[1].As<v8::Array>();
-    out->Set(context, 0, Deserialize(isolate, context, bytes)).Check();
+    out->Set(context, 0, Deserialize(isolate, context, message)).Check();
     out->Set(context, 2, v8::Boolean::New(isolate, is_exception)).Check();
   }
   info.GetReturnValue().Set(static_cast<int>(op));
@@ -317,9 +405,10 @@ void JS_SharedCancel(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 // _unget(value, isException): puts back a value whose receiver was killed.
 void JS_SharedUnget(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  Bytes bytes;
-  if (!Serialize(info.GetIsolate(), info[0], &bytes)) return;
-  SharedChannelWrap::Unwrap(info)->channel->Unget(std::move(bytes), info[1]->IsTrue());
+  Message message;
+  Moved none;
+  if (!Serialize(info.GetIsolate(), info[0], v8::Undefined(info.GetIsolate()), &message, &none)) return;
+  SharedChannelWrap::Unwrap(info)->channel->Unget(std::move(message), info[1]->IsTrue());
 }
 
 void JS_SharedClose(const v8::FunctionCallbackInfo<v8::Value>& info) {

@@ -1,6 +1,7 @@
 // SharedChannel and Inbox: matching under one mutex; completions are handed
 // to the waiter's thread (its loop's inbox, or its condition variable)
-// outside the channel's lock. Nothing here touches V8.
+// outside the channel's lock. Nothing here calls into V8 (Messages only
+// carry backing-store references).
 #include "shared_channel.h"
 
 namespace tasklet {
@@ -29,7 +30,7 @@ void Inbox::Shutdown() {
   }
   for (Completion& c : pending) {
     if (c.kind == CompletionKind::kReceived && c.channel) {
-      c.channel->Unget(std::move(c.bytes), c.is_exception);
+      c.channel->Unget(std::move(c.message), c.is_exception);
     }
   }
 }
@@ -38,17 +39,17 @@ void SharedChannel::Complete(const std::shared_ptr<Waiter>& w, Completion c) {
   if (w->inbox) {
     if (c.kind == CompletionKind::kReceived) c.channel = shared_from_this();
     if (!w->inbox->Post(c) && c.kind == CompletionKind::kReceived) {
-      Unget(std::move(c.bytes), c.is_exception);  // its receiver is gone
+      Unget(std::move(c.message), c.is_exception);  // its receiver is gone
     }
     return;
   }
   std::lock_guard<std::mutex> lock(w->mutex);
   w->result = std::move(c);
-  w->done = true;
+  w->done.store(true, std::memory_order_release);
   w->cv.notify_one();
 }
 
-SharedOp SharedChannel::Send(Bytes bytes, bool is_exception,
+SharedOp SharedChannel::Send(Message& message, bool is_exception,
                              const std::shared_ptr<Waiter>& waiter) {
   std::shared_ptr<Waiter> receiver;
   {
@@ -58,40 +59,40 @@ SharedOp SharedChannel::Send(Bytes bytes, bool is_exception,
       receiver = std::move(receivers_.front());
       receivers_.pop_front();
     } else if (static_cast<double>(buffer_.size()) < capacity_) {
-      buffer_.emplace_back(std::move(bytes), is_exception);
+      buffer_.emplace_back(std::move(message), is_exception);
       return SharedOp::kDone;
     } else if (!waiter) {
       return SharedOp::kWouldBlock;
     } else {
       waiter->sender = true;
-      waiter->bytes = std::move(bytes);
+      waiter->message = std::move(message);
       waiter->is_exception = is_exception;
       senders_.push_back(waiter);
       return SharedOp::kBlocked;
     }
   }
-  Complete(receiver, {receiver->id, CompletionKind::kReceived, std::move(bytes), is_exception, nullptr});
+  Complete(receiver, {receiver->id, CompletionKind::kReceived, std::move(message), is_exception, nullptr});
   return SharedOp::kDone;
 }
 
-SharedOp SharedChannel::Receive(Bytes* bytes, bool* is_exception,
+SharedOp SharedChannel::Receive(Message* message, bool* is_exception,
                                 const std::shared_ptr<Waiter>& waiter) {
   std::shared_ptr<Waiter> sender;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!buffer_.empty()) {
-      *bytes = std::move(buffer_.front().first);
+      *message = std::move(buffer_.front().first);
       *is_exception = buffer_.front().second;
       buffer_.pop_front();
       if (!senders_.empty()) {
         sender = std::move(senders_.front());
         senders_.pop_front();
-        buffer_.emplace_back(std::move(sender->bytes), sender->is_exception);
+        buffer_.emplace_back(std::move(sender->message), sender->is_exception);
       }
     } else if (!senders_.empty()) {
       sender = std::move(senders_.front());
       senders_.pop_front();
-      *bytes = std::move(sender->bytes);
+      *message = std::move(sender->message);
       *is_exception = sender->is_exception;
     } else if (closing_) {
       return SharedOp::kClosed;
@@ -119,7 +120,7 @@ bool SharedChannel::Cancel(const Waiter* waiter) {
   return false;
 }
 
-void SharedChannel::Unget(Bytes bytes, bool is_exception) {
+void SharedChannel::Unget(Message message, bool is_exception) {
   std::shared_ptr<Waiter> receiver;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -127,11 +128,11 @@ void SharedChannel::Unget(Bytes bytes, bool is_exception) {
       receiver = std::move(receivers_.front());
       receivers_.pop_front();
     } else {
-      buffer_.emplace_front(std::move(bytes), is_exception);
+      buffer_.emplace_front(std::move(message), is_exception);
       return;
     }
   }
-  Complete(receiver, {receiver->id, CompletionKind::kReceived, std::move(bytes), is_exception, nullptr});
+  Complete(receiver, {receiver->id, CompletionKind::kReceived, std::move(message), is_exception, nullptr});
 }
 
 void SharedChannel::Close() {

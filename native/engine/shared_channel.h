@@ -1,14 +1,18 @@
-// SharedChannel: a channel shared by threads (isolates). Values are bytes
-// (structured-clone serialized by the caller); the buffer and the queues of
+// SharedChannel: a channel shared by threads (isolates). Values are
+// Messages (structured-clone bytes serialized by the caller, plus the backing
+// stores of ArrayBuffers moved and SharedArrayBuffers shared); the buffer and the queues of
 // waiting senders and receivers sit behind one mutex. A waiter belongs to an
 // Inbox (one per environment: completions are handed to that thread's event
 // loop through a uv_async_t) or is a thread blocked in WaitBlocking().
 #pragma once
 
 #include <uv.h>
+#include <v8.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -16,7 +20,48 @@
 
 namespace tasklet {
 
-using Bytes = std::vector<uint8_t>;
+// One value in flight. `data` is the serializer's own buffer (malloc'd),
+// handed over without a copy. Moving a Message never touches V8; dropping one
+// releases the backing stores it holds, which V8 allows from any thread.
+class Message {
+ public:
+  Message() = default;
+  Message(uint8_t* data, size_t size) : data_(data), size_(size) {}
+  Message(Message&& other) noexcept { *this = std::move(other); }
+  Message& operator=(Message&& other) noexcept {
+    if (this != &other) {
+      std::free(data_);
+      data_ = other.data_;
+      size_ = other.size_;
+      other.data_ = nullptr;
+      other.size_ = 0;
+      array_buffers = std::move(other.array_buffers);
+      shared_buffers = std::move(other.shared_buffers);
+    }
+    return *this;
+  }
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message() { std::free(data_); }
+
+  // Takes ownership of a malloc'd buffer.
+  void SetData(uint8_t* data, size_t size) {
+    std::free(data_);
+    data_ = data;
+    size_ = size;
+  }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+  // Transfer ids index these (ValueSerializer::TransferArrayBuffer).
+  std::vector<std::shared_ptr<v8::BackingStore>> array_buffers;
+  // Clone ids index these (Delegate::GetSharedArrayBufferId).
+  std::vector<std::shared_ptr<v8::BackingStore>> shared_buffers;
+
+ private:
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 enum class CompletionKind : int { kReceived = 0, kSent = 1, kClosed = 2 };
 
@@ -25,7 +70,7 @@ class SharedChannel;
 struct Completion {
   uint64_t id;
   CompletionKind kind;
-  Bytes bytes;
+  Message message;
   bool is_exception;
   // For kReceived: where the value goes back if its receiver is gone.
   std::shared_ptr<SharedChannel> channel;
@@ -55,12 +100,14 @@ struct Waiter {
   std::shared_ptr<Inbox> inbox;  // null: a thread blocked in WaitBlocking()
   uint64_t id = 0;
   bool sender = false;
-  Bytes bytes;  // what a sender sends
+  Message message;  // what a sender sends
   bool is_exception = false;
   // Thread-blocking waiters:
   std::mutex mutex;
   std::condition_variable cv;
-  bool done = false;
+  // Set (release) after `result`: a thread may spin on it before its
+  // condition-variable wait.
+  std::atomic<bool> done{false};
   Completion result{};
 };
 
@@ -75,15 +122,17 @@ class SharedChannel : public std::enable_shared_from_this<SharedChannel> {
  public:
   explicit SharedChannel(double capacity) : capacity_(capacity) {}
 
-  SharedOp Send(Bytes bytes, bool is_exception,
+  // With no waiter, Send/Receive never queue (kWouldBlock) and leave
+  // `message` as it was.
+  SharedOp Send(Message& message, bool is_exception,
                 const std::shared_ptr<Waiter>& waiter);
-  SharedOp Receive(Bytes* bytes, bool* is_exception,
+  SharedOp Receive(Message* message, bool* is_exception,
                    const std::shared_ptr<Waiter>& waiter);
   // Removes the waiter; true if it was still queued.
   bool Cancel(const Waiter* waiter);
   // Puts a value received by a waiter that was cancelled meanwhile back at
   // the front, so that no value is lost.
-  void Unget(Bytes bytes, bool is_exception);
+  void Unget(Message message, bool is_exception);
   void Close();
   void Open();
   int Balance();
@@ -100,7 +149,7 @@ class SharedChannel : public std::enable_shared_from_this<SharedChannel> {
   std::mutex mutex_;
   const double capacity_;
   bool closing_ = false;
-  std::deque<std::pair<Bytes, bool>> buffer_;
+  std::deque<std::pair<Message, bool>> buffer_;
   std::deque<std::shared_ptr<Waiter>> senders_;
   std::deque<std::shared_ptr<Waiter>> receivers_;
 };

@@ -8,11 +8,11 @@ import { native } from '../native';
 import { ChannelClosedError, blockingInMain, checkNumber, messages } from '../errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
 import type { Tasklet } from '../tasklet';
-import { receiveAsyncUntilClosed, receiveUntilClosed } from '../channel';
+import { receiveUntilClosed } from '../channel';
 
 interface SharedBase {
   _handle(): SharedArrayBuffer;
-  _send(value: unknown, isException: boolean, mode: number): number;
+  _send(value: unknown, isException: boolean, mode: number, transfer?: readonly ArrayBuffer[]): number;
   _receive(mode: number, out: unknown[]): number;
   _cancel(id: number): boolean;
   _unget(value: unknown, isException: boolean): void;
@@ -30,6 +30,7 @@ const bindings = native as unknown as {
 };
 
 const OP_DONE = 0;
+const OP_WOULD_BLOCK = 3;
 const OP_CLOSED = 4;
 const OP_TERMINATED = 5;
 const MODE_NOWAIT = 0;
@@ -85,6 +86,12 @@ bindings.setSharedHandler(
 
 const out: unknown[] = [undefined, undefined, false];
 
+function checkTransfer(transfer: readonly ArrayBuffer[] | undefined): void {
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new TypeError(`The "transfer" argument must be an array of ArrayBuffers. Received ${typeof transfer}`);
+  }
+}
+
 /** Options for {@link ThreadChannel}. */
 export interface ThreadChannelOptions {
   /** Values held without a receiver: 0 (default) is a rendezvous; Infinity is unbounded. */
@@ -129,9 +136,13 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     return new ThreadChannel<T>(value as ThreadChannelOptions);
   }
 
-  /** Blocks the calling tasklet (or worker thread) until the value is taken or buffered. */
-  send(value: T): void {
-    this.#send(value, false, 'ThreadChannel#send()');
+  /**
+   * Blocks the calling tasklet (or worker thread) until the value is taken
+   * or buffered. ArrayBuffers listed in `transfer` are moved, not copied:
+   * they are detached here, as with postMessage().
+   */
+  send(value: T, transfer?: readonly ArrayBuffer[]): void {
+    this.#send(value, false, 'ThreadChannel#send()', transfer);
   }
 
   /** Like send(); the receiver's receive() throws `error`. */
@@ -139,18 +150,19 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     this.#send(error, true, 'ThreadChannel#sendException()');
   }
 
-  #send(value: unknown, isException: boolean, what: string): void {
+  #send(value: unknown, isException: boolean, what: string, transfer?: readonly ArrayBuffer[]): void {
     const base = this as unknown as SharedBase;
+    checkTransfer(transfer);
     if (inTasklet()) {
       checkSuspendable();
-      const op = base._send(value, isException, MODE_INBOX);
+      const op = base._send(value, isException, MODE_INBOX, transfer);
       if (op === OP_DONE) return;
       if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
       this.#wait(-op, what);
       return;
     }
     if (isMainThread) throw blockingInMain(what, 'use sendAsync()');
-    const op = base._send(value, isException, MODE_BLOCK_THREAD);
+    const op = base._send(value, isException, MODE_BLOCK_THREAD, transfer);
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed(what));
     if (op === OP_TERMINATED) for (;;); // worker.terminate(): unwind now
   }
@@ -190,11 +202,12 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     });
   }
 
-  /** Anywhere: resolves once the value is taken or buffered. */
-  sendAsync(value: T): Promise<void> {
+  /** Anywhere: resolves once the value is taken or buffered. `transfer` as for send(). */
+  sendAsync(value: T, transfer?: readonly ArrayBuffer[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const base = this as unknown as SharedBase;
-      const op = base._send(value, false, MODE_INBOX);
+      checkTransfer(transfer);
+      const op = base._send(value, false, MODE_INBOX, transfer);
       if (op === OP_DONE) resolve();
       else if (op === OP_CLOSED) reject(new ChannelClosedError(messages.channelClosed('ThreadChannel#sendAsync()')));
       else pending.set(-op, { channel: base, tasklet: undefined, resolve: resolve as (v: unknown) => void, reject, cancelled: false, what: 'ThreadChannel#sendAsync()' });
@@ -219,9 +232,13 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     });
   }
 
-  /** Anywhere: sends without waiting if there is a receiver or room; false otherwise. */
-  trySend(value: T): boolean {
-    const op = (this as unknown as SharedBase)._send(value, false, MODE_NOWAIT);
+  /**
+   * Anywhere: sends without waiting if there is a receiver or room; false
+   * otherwise (nothing is sent, and nothing in `transfer` is detached).
+   */
+  trySend(value: T, transfer?: readonly ArrayBuffer[]): boolean {
+    checkTransfer(transfer);
+    const op = (this as unknown as SharedBase)._send(value, false, MODE_NOWAIT, transfer);
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('ThreadChannel#trySend()'));
     return op === OP_DONE;
   }
@@ -252,7 +269,41 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
 
   /** Anywhere: iterates received values until closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return receiveAsyncUntilClosed(this);
+    // Not an async generator: a value already waiting costs one native call
+    // and one settled Promise, nothing is read ahead (other receivers of the
+    // channel see every value not yet returned), and a wait falls back to
+    // receiveAsync().
+    const base = this as unknown as SharedBase;
+    const what = 'ThreadChannel async iteration';
+    let finished = false;
+    const end = (): IteratorResult<T> => {
+      finished = true;
+      return { value: undefined, done: true };
+    };
+    const onError = (error: unknown): IteratorResult<T> => {
+      if (error instanceof ChannelClosedError && this.closed) return end();
+      finished = true;
+      throw error;
+    };
+    return {
+      next: (): Promise<IteratorResult<T>> => {
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        const op = base._receive(MODE_NOWAIT, out);
+        if (op === OP_WOULD_BLOCK) {
+          return this.receiveAsync().then((value) => ({ value, done: false }), onError);
+        }
+        try {
+          return Promise.resolve({ value: this.#took(op, what) as T, done: false });
+        } catch (error) {
+          try {
+            return Promise.resolve(onError(error));
+          } catch (failure) {
+            return Promise.reject(failure);
+          }
+        }
+      },
+      return: (): Promise<IteratorResult<T>> => Promise.resolve(end()),
+    };
   }
 }
 
