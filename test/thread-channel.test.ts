@@ -74,13 +74,17 @@ describe('ThreadChannel', () => {
         if (\${inTasklet}) { T.spawn(() => ch.receive()); setInterval(() => {}, 1000); } else ch.receive();
       \`;
       const ws = [false, true].map((t) => new Worker(src(t), { eval: true, workerData: ch.share() }));
-      setTimeout(async () => {
+      const started = Date.now();
+      const poll = setInterval(async () => {
+        // Both workers blocked on receive() (or 5 s passed: the test fails).
+        if (ch.balance !== -2 && Date.now() - started < 5000) return;
+        clearInterval(poll);
         console.log('balance before', ch.balance);
         console.log('exit codes', (await Promise.all(ws.map((w) => w.terminate()))).join(','));
         console.log('balance after', ch.balance);
         ch.sendAsync('kept').then(() => console.log('sent'));
         T.spawn(() => console.log('received', ch.receive()));
-      }, 300);
+      }, 10);
     `);
     expect(r.timedOut).toBe(false);
     expect(r.signal).toBe(null);
