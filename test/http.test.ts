@@ -110,6 +110,29 @@ describe('serve()', () => {
     expect(most).toBe(2);
     expect(() => serve(() => {}, { concurrency: 0 })).toThrow(/options\.concurrency/);
   });
+
+  it('a request whose client left while it waited for its turn is never handled', async () => {
+    const urls: string[] = [];
+    const port = await listen(
+      serve(
+        (req, res) => {
+          urls.push(req.url!);
+          sleep(150);
+          res.end('x');
+        },
+        { concurrency: 1 },
+      ),
+    );
+    const first = request(port, '/first');
+    await new Promise((r) => setTimeout(r, 30));
+    const gone = http.request({ host: '127.0.0.1', port, path: '/gone', agent: false });
+    gone.on('error', () => {});
+    gone.end();
+    setTimeout(() => gone.destroy(), 30);
+    await first;
+    expect((await request(port, '/last')).status).toBe(200);
+    expect(urls).toEqual(['/first', '/last']);
+  });
 });
 
 describe('Endpoint', () => {
