@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TaskletError, checkNumber } from '../errors';
-import { type FromWorker, type Task, type TaskSpec, dataToError } from './protocol';
+import { type FromWorker, type QuitOrder, type Task, type TaskSpec, type WireJob, type WireResult, dataToError } from './protocol';
 import { handleCall } from './calls';
-import { toWire } from './thread-channel';
+import { ThreadChannel, toWire } from './thread-channel';
 
 /** Options for {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -21,26 +21,39 @@ export interface ThreadPoolOptions {
 }
 
 interface Job {
-  id: number;
-  calls: Array<{ task: TaskSpec; args: unknown[] }>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
 interface Slot {
   worker: Worker;
-  job: Job | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
+  /** The id of the job this worker runs (0: none), written by the worker. */
+  running: Float64Array;
+  /** Sent a quit order: it leaves once it is free. */
+  quitting: boolean;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
+
+// Module paths resolved to file URLs (pathToFileURL costs microseconds per
+// task); relative paths are keyed with the cwd they were resolved against.
+const fileUrls = new Map<string, string>();
+function fileUrlOf(file: string): string {
+  const key = path.isAbsolute(file) ? file : `${process.cwd()}\0${file}`;
+  let url = fileUrls.get(key);
+  if (url === undefined) {
+    url = pathToFileURL(path.resolve(file)).href;
+    if (fileUrls.size < 1000) fileUrls.set(key, url);
+  }
+  return url;
+}
 
 /** Converts a task to its wire form; throws a TypeError naming `task` when it is neither form. */
 export function toSpec(task: Task): TaskSpec {
   if (typeof task === 'function') return { kind: 'source', source: task.toString() };
   if (task !== null && typeof task === 'object' && (typeof task.module === 'string' || task.module instanceof URL)) {
     const m = task.module;
-    const url = m instanceof URL ? m.href : /^[a-z]+:/i.test(m) ? m : pathToFileURL(path.resolve(m)).href;
+    const url = m instanceof URL ? m.href : /^[a-z]+:/i.test(m) ? m : fileUrlOf(m);
     if (task.export !== undefined && typeof task.export !== 'string') {
       throw new TypeError('The "task.export" argument must be a string');
     }
@@ -49,16 +62,27 @@ export function toSpec(task: Task): TaskSpec {
   throw new TypeError('The "task" argument must be a function or { module: string | URL, export?: string }');
 }
 
-/** A pool of worker threads that run tasks; see deferToThread() for the default one. */
+/**
+ * A pool of worker threads that run tasks; see deferToThread() for the
+ * default one. Jobs wait in one native queue (a ThreadChannel) that every
+ * worker pulls from when it is free, so the first free worker runs the next
+ * job and a busy pool never needs a round trip through main per task;
+ * results come back on a second ThreadChannel.
+ */
 export class ThreadPool {
   #min: number;
   #max: number;
   #idleTimeout: number;
   #slots: Slot[] = [];
-  #queue: Job[] = [];
+  #jobs = new ThreadChannel<WireJob | QuitOrder>({ capacity: Infinity });
+  #results = new ThreadChannel<WireResult>({ capacity: Infinity });
+  /** Submitted jobs not settled yet, by id. */
+  #pending = new Map<number, Job>();
   #nextId = 1;
   #closed = false;
+  #draining = false;
   #spawned = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ThreadPoolOptions = {}) {
     const { minThreads = 5, maxThreads = Math.max(10, minThreads), idleTimeout = 30_000 } = options;
@@ -105,13 +129,10 @@ export class ThreadPool {
     checkNumber('maxThreads', maxThreads, 1);
     this.#max = Math.floor(maxThreads);
     if (this.#min > this.#max) this.#min = this.#max;
-    for (const slot of [...this.#slots]) {
-      if (this.#slots.length <= this.#max) break;
-      if (slot.job === undefined) this.#retire(slot);
-    }
+    this.#shrink(this.#live() - this.#max);
   }
 
-  /** Workers now, and the most this pool ever had at once. */
+  /** Workers now (those told to leave included until they have left). */
   get threads(): number {
     return this.#slots.length;
   }
@@ -126,90 +147,121 @@ export class ThreadPool {
     return this.#min;
   }
 
-  /** Rejects queued tasks, waits for none, and terminates every worker. */
+  /**
+   * Rejects tasks not started yet (ERR_POOL_CLOSED) and running ones
+   * (ERR_WORKER_EXITED), waits for none, and terminates every worker.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new TaskletError('ERR_POOL_CLOSED', 'the thread pool was closed'));
-    await Promise.all(this.#slots.map((s) => this.#retire(s)));
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#jobs.close();
+    const running = new Set(this.#slots.map((s) => s.running[0]));
+    for (const [id, job] of this.#pending) {
+      job.reject(
+        running.has(id)
+          ? new TaskletError('ERR_WORKER_EXITED', 'the worker running this task exited')
+          : new TaskletError('ERR_POOL_CLOSED', 'the thread pool was closed'),
+      );
+    }
+    this.#pending.clear();
+    this.#wakeDrain();
+    await Promise.all(this.#slots.splice(0).map((s) => s.worker.terminate()));
   }
 
-  #submit(calls: Job['calls']): Promise<unknown> {
+  #submit(calls: WireJob['calls']): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TaskletError('ERR_POOL_CLOSED', 'the thread pool is closed'));
+    const id = this.#nextId++;
+    const job = { id, calls };
+    // Throws (a rejection for the caller) when an argument cannot be cloned.
+    this.#jobs.trySend(job);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, calls, resolve, reject });
-      this.#dispatch();
+      this.#pending.set(id, { resolve, reject });
+      if (this.#pending.size > this.#live() && this.#slots.length < this.#max) this.#spawn();
+      if (!this.#draining) void this.#drain();
     });
   }
 
-  #dispatch(): void {
-    while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => s.job === undefined);
-      if (slot === undefined) {
-        if (this.#slots.length >= this.#max) return;
-        slot = this.#spawn();
+  /** Settles jobs as their results arrive, while any is pending (so an idle pool keeps no wait open). */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#pending.size > 0) {
+        const r = await this.#results.receiveAsync();
+        const job = this.#pending.get(r.id);
+        if (job === undefined) continue; // a wake-up (see #wakeDrain), or a job already rejected
+        this.#pending.delete(r.id);
+        if (r.ok) job.resolve(r.value);
+        else job.reject(dataToError(r.error!));
       }
-      const job = this.#queue.shift()!;
-      slot.job = job;
-      if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
-      slot.idleTimer = undefined;
-      slot.worker.ref();
-      slot.worker.postMessage({ type: 'run', id: job.id, calls: job.calls });
+    } finally {
+      this.#draining = false;
+    }
+    this.#armIdleTimer();
+  }
+
+  /** Lets a drain waiting on results notice that nothing is pending any more. */
+  #wakeDrain(): void {
+    if (this.#draining && this.#pending.size === 0) this.#results.trySend({ id: 0, ok: true });
+  }
+
+  #live(): number {
+    let n = 0;
+    for (const s of this.#slots) if (!s.quitting) n++;
+    return n;
+  }
+
+  /** Tells `n` workers (those that are free first) to leave. */
+  #shrink(n: number): void {
+    for (const slot of this.#slots) {
+      if (n <= 0) break;
+      if (slot.quitting) continue;
+      slot.quitting = true;
+      this.#jobs.trySend({ quit: true });
+      n--;
     }
   }
 
-  #spawn(): Slot {
-    const worker = new Worker(WORKER_FILE);
-    const slot: Slot = { worker, job: undefined, idleTimer: undefined };
+  /** Once the pool is idle, workers above the minimum leave after idleTimeout. */
+  #armIdleTimer(): void {
+    if (this.#idleTimer !== undefined || this.#closed || this.#live() <= this.#min) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#pending.size === 0) this.#shrink(this.#live() - this.#min);
+    }, this.#idleTimeout);
+    this.#idleTimer.unref();
+  }
+
+  #spawn(): void {
+    const running = new Float64Array(new SharedArrayBuffer(8));
+    const worker = new Worker(WORKER_FILE, {
+      workerData: { jobs: this.#jobs.share(), results: this.#results.share(), running },
+    });
+    const slot: Slot = { worker, running, quitting: false };
     this.#spawned++;
     worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'call') {
-        handleCall(msg);
-        return;
-      }
-      const job = slot.job;
-      if (job === undefined || job.id !== msg.id) return;
-      slot.job = undefined;
-      if (msg.ok) job.resolve(msg.value);
-      else job.reject(dataToError(msg.error));
-      this.#idle(slot);
-      this.#dispatch();
+      if (msg.type === 'call') handleCall(msg);
     });
+    let failure: unknown;
     worker.on('error', (error) => {
-      const job = slot.job;
-      slot.job = undefined;
-      this.#remove(slot);
-      job?.reject(error);
-      this.#dispatch();
+      failure = error;
     });
     worker.on('exit', () => {
-      const job = slot.job;
-      slot.job = undefined;
-      this.#remove(slot);
-      job?.reject(new TaskletError('ERR_WORKER_EXITED', 'the worker running this task exited'));
-      if (!this.#closed) this.#dispatch();
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots.splice(i, 1);
+      const id = running[0];
+      const job = this.#pending.get(id);
+      if (job !== undefined) {
+        this.#pending.delete(id);
+        job.reject(failure ?? new TaskletError('ERR_WORKER_EXITED', 'the worker running this task exited'));
+      }
+      this.#wakeDrain();
+      // Replace it if work is waiting.
+      if (!this.#closed && this.#pending.size > this.#live() && this.#slots.length < this.#max) this.#spawn();
     });
+    // After the listeners (adding a 'message' listener refs the port): a
+    // worker never keeps the process alive by itself; pending results do.
+    worker.unref();
     this.#slots.push(slot);
-    return slot;
-  }
-
-  #idle(slot: Slot): void {
-    slot.worker.unref(); // an idle worker never keeps the process alive
-    if (this.#slots.length > this.#max) {
-      void this.#retire(slot);
-    } else if (this.#slots.length > this.#min) {
-      slot.idleTimer = setTimeout(() => void this.#retire(slot), this.#idleTimeout);
-      slot.idleTimer.unref();
-    }
-  }
-
-  #remove(slot: Slot): void {
-    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
-    const i = this.#slots.indexOf(slot);
-    if (i >= 0) this.#slots.splice(i, 1);
-  }
-
-  async #retire(slot: Slot): Promise<void> {
-    this.#remove(slot);
-    await slot.worker.terminate();
   }
 }

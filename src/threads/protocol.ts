@@ -17,14 +17,16 @@ export interface ErrorData {
   code: unknown;
 }
 
-/** main → worker */
-export type ToWorker = { type: 'run'; id: number; calls: Array<{ task: TaskSpec; args: unknown[] }> };
+/** main → workers, on the pool's job channel: a job (its calls run in order) */
+export type WireJob = { id: number; calls: Array<{ task: TaskSpec; args: unknown[] }> };
+/** main → workers, on the job channel: the worker that takes it leaves. */
+export type QuitOrder = { quit: true };
 
-/** worker → main */
-export type FromWorker =
-  | { type: 'done'; id: number; ok: true; value: unknown }
-  | { type: 'done'; id: number; ok: false; error: ErrorData }
-  | { type: 'call'; name: string; args: unknown[]; reply?: MessagePort; flag?: SharedArrayBuffer };
+/** workers → main, on the pool's result channel (id 0: a wake-up, no job). */
+export type WireResult = { id: number; ok: boolean; value?: unknown; error?: ErrorData };
+
+/** worker → main, by postMessage */
+export type FromWorker = { type: 'call'; name: string; args: unknown[]; reply?: MessagePort; flag?: SharedArrayBuffer };
 
 /** Reply to a blockingCallFromThread. */
 export type CallReply = { ok: true; value: unknown } | { ok: false; error: ErrorData };

@@ -1,12 +1,13 @@
-// The body of a pool worker: runs tasks (module exports or function
-// source), awaits returned Promises, and sends results or errors back.
+// The body of a pool worker: takes jobs from the pool's job channel, runs
+// their tasks (module exports or function source), awaits returned
+// Promises, and sends results or errors back on the result channel.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { parentPort } from 'node:worker_threads';
-import type { TaskSpec, ToWorker } from './protocol';
+import { workerData } from 'node:worker_threads';
+import type { QuitOrder, TaskSpec, WireJob, WireResult } from './protocol';
 import { errorToData } from './protocol';
 import { POOL_WORKER } from './calls';
-import { fromWire } from './thread-channel';
+import { HANDLE_KEY, ThreadChannel, fromWire } from './thread-channel';
 
 (globalThis as Record<symbol, unknown>)[POOL_WORKER] = true;
 
@@ -44,17 +45,39 @@ async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown>
   return p;
 }
 
-parentPort!.on('message', async (msg: ToWorker) => {
-  if (msg.type !== 'run') return;
-  try {
-    let value: unknown;
-    for (const call of msg.calls) {
-      const fn = await resolve(call.task);
-      value = await fn(...call.args.map(fromWire));
-    }
-    parentPort!.postMessage({ type: 'done', id: msg.id, ok: true, value });
-  } catch (error) {
-    parentPort!.postMessage({ type: 'done', id: msg.id, ok: false, error: errorToData(error) });
-  }
-});
+// Pull jobs while there are any; one at a time (a returned Promise is
+// awaited before the next job is taken).
+const { jobs, results, running } = workerData as {
+  jobs: { [HANDLE_KEY]: SharedArrayBuffer };
+  results: { [HANDLE_KEY]: SharedArrayBuffer };
+  running: Float64Array;
+};
+const jobChannel = ThreadChannel.from<WireJob | QuitOrder>(jobs);
+const resultChannel = ThreadChannel.from<WireResult>(results);
 
+async function serve(): Promise<void> {
+  for await (const job of jobChannel) {
+    if ('quit' in job) break;
+    running[0] = job.id;
+    let result: WireResult;
+    try {
+      let value: unknown;
+      for (const call of job.calls) {
+        const fn = await resolve(call.task);
+        value = await fn(...call.args.map(fromWire));
+      }
+      result = { id: job.id, ok: true, value };
+    } catch (error) {
+      result = { id: job.id, ok: false, error: errorToData(error) };
+    }
+    try {
+      resultChannel.trySend(result);
+    } catch (error) {
+      // The value could not be cloned.
+      resultChannel.trySend({ id: job.id, ok: false, error: errorToData(error) });
+    }
+    running[0] = 0;
+  }
+  process.exit(0);
+}
+void serve();
