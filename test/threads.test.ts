@@ -80,10 +80,33 @@ describe('ThreadPool#run()', () => {
     await expect(p.run({ module: cjsModule, export: 'nope' })).rejects.toThrow(/no function export "nope"/);
   });
 
-  it('after close(), rejects with ERR_POOL_CLOSED', async () => {
+  it('close() rejects the running task with ERR_WORKER_EXITED, queued ones with ERR_POOL_CLOSED, later ones too', async () => {
     const p = pool({ minThreads: 0, maxThreads: 1 });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const running = p.run((f: Int32Array) => {
+      Atomics.store(f, 0, 1);
+      Atomics.wait(f, 0, 1, 5000); // busy until terminated
+    }, flag);
+    const queued = p.run(() => 'never');
+    const outcomes = Promise.allSettled([running, queued]);
+    while (Atomics.load(flag, 0) === 0) await new Promise((r) => setTimeout(r, 5));
     await p.close();
+    const [r, q] = await outcomes;
+    expect(r).toMatchObject({ status: 'rejected', reason: { code: 'ERR_WORKER_EXITED' } });
+    expect(q).toMatchObject({ status: 'rejected', reason: { code: 'ERR_POOL_CLOSED' } });
     await expect(p.run(() => 1)).rejects.toThrow(expect.objectContaining({ code: 'ERR_POOL_CLOSED' }));
+  });
+
+  it('a worker that dies rejects only its own task, and the pool goes on with a new worker', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const exited = p.run(() => process.exit(3));
+    const thrownLater = p.run(() => new Promise(() => setTimeout(() => { throw new Error('thrown in a callback'); }, 1)));
+    const fine = p.run((x: number) => x * 2, 21);
+    const [e, t, f] = await Promise.allSettled([exited, thrownLater, fine]);
+    expect(e).toMatchObject({ status: 'rejected', reason: { code: 'ERR_WORKER_EXITED' } });
+    expect(t).toMatchObject({ status: 'rejected', reason: { message: 'thrown in a callback' } });
+    expect(f).toEqual({ status: 'fulfilled', value: 42 });
+    expect(p.spawned).toBe(3);
   });
 });
 
