@@ -43,6 +43,21 @@ class Baton {
     if (old == kParked) state_.notify_one();
   }
 
+  // A hint that Signal() comes soon: a parked waiter is woken to spin (for
+  // at most kMaxSpinIterations, then it parks again), so that the OS's
+  // wake-up latency overlaps with the work done before the Signal(). Takes
+  // a spinner slot for the waiter, which gives it back; does nothing when
+  // no slot is free or the waiter is not parked. Safe from any thread.
+  void Prime(std::atomic<int>& spinners) {
+    if (state_.load(std::memory_order_relaxed) != kParked || !TryTake(spinners)) return;
+    uint32_t expected = kParked;
+    if (state_.compare_exchange_strong(expected, kPrimed, std::memory_order_acq_rel)) {
+      state_.notify_one();
+    } else {
+      spinners.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
   // Blocks until Signal(). Spins first when `spin` is true, a spinner slot in
   // `spinners` is free and this waiter's budget allows; parks (no CPU)
   // otherwise. Does not touch V8.
@@ -62,8 +77,14 @@ class Baton {
     if (state_.compare_exchange_strong(expected, kParked,
                                        std::memory_order_acq_rel)) {
       auto parked_at = std::chrono::steady_clock::now();
-      while (state_.load(std::memory_order_acquire) == kParked) {
-        state_.wait(kParked, std::memory_order_acquire);
+      for (;;) {
+        uint32_t now = state_.load(std::memory_order_acquire);
+        if (now == kSignaled) break;
+        if (now == kParked) {
+          state_.wait(kParked, std::memory_order_acquire);
+        } else if (SpinPrimed(spinners)) {  // now == kPrimed
+          break;
+        }
       }
       if (spin) Adapt(std::chrono::steady_clock::now() - parked_at);
     }
@@ -82,6 +103,22 @@ class Baton {
     }
   }
 
+  // Primed: spin on the slot the primer took. True once signaled; false
+  // (parked again, slot given back) when the signal did not come in time.
+  bool SpinPrimed(std::atomic<int>& spinners) {
+    for (int i = 0; i < kMaxSpinIterations; ++i) {
+      if (state_.load(std::memory_order_acquire) == kSignaled) {
+        spinners.fetch_sub(1, std::memory_order_relaxed);
+        return true;
+      }
+      CpuRelax();
+    }
+    spinners.fetch_sub(1, std::memory_order_relaxed);
+    uint32_t expected = kPrimed;
+    // Fails only when Signal() came meanwhile.
+    return !state_.compare_exchange_strong(expected, kParked, std::memory_order_acq_rel);
+  }
+
   static bool TryTake(std::atomic<int>& spinners) {
     int n = spinners.load(std::memory_order_relaxed);
     while (n < kMaxSpinners) {
@@ -96,6 +133,7 @@ class Baton {
   static constexpr uint32_t kIdle = 0;
   static constexpr uint32_t kSignaled = 1;
   static constexpr uint32_t kParked = 2;
+  static constexpr uint32_t kPrimed = 3;  // parked, woken to spin: see Prime()
   std::atomic<uint32_t> state_{kIdle};
   // Only the waiting thread reads or writes this.
   int budget_ = kMaxSpinIterations;

@@ -96,7 +96,7 @@ void Engine::RestoreContext(Strand* self) {
 
 // --- the switch -----------------------------------------------------------
 
-void Engine::Transfer(Strand* self, Strand* to, bool spin) {
+void Engine::Transfer(Strand* self, Strand* to, bool spin, Strand* then) {
   Baton& mine = self ? self->baton : main_baton_;
   Baton& theirs = to ? to->baton : main_baton_;
   // A strand enters the isolate only while it holds the lock, so that
@@ -106,12 +106,16 @@ void Engine::Transfer(Strand* self, Strand* to, bool spin) {
   {
     v8::Unlocker unlocker(isolate_);
     theirs.Signal();
+    // The strand expected to run after `to` starts waking up now, off the
+    // critical path: this thread is about to wait anyway.
+    if (then != nullptr && then != self && then != to) then->baton.Prime(spinners_);
     mine.Wait(spin, spinners_);
   }
   if (self) isolate_->Enter();
 }
 
-SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
+SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin,
+                              v8::Local<v8::Object> then) {
   Strand* self = current_;
   Strand* to = nullptr;
   if (!target.IsEmpty()) {
@@ -127,9 +131,12 @@ SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
   }
   if (to == self) return SwitchResult::kResumed;
 
+  // Only a tasklet that already has a strand can be woken early.
+  Strand* next = then.IsEmpty() ? nullptr : StrandOf(then);
+
   SaveContext(self);
   current_ = to;
-  Transfer(self, to, spin);
+  Transfer(self, to, spin, next);
   // Resumed: whoever switched back here has set current_ = self.
   RestoreContext(self);
 
@@ -214,7 +221,7 @@ void Engine::StrandMain(Strand* self) {
       // Relocking restores V8's debugger state, which walks the stack and
       // needs a handle scope when a debugger is active (seen on Node 24).
       v8::HandleScope pool_scope(isolate_);
-      Transfer(self, next, false);
+      Transfer(self, next, false, nullptr);
     }
     if (self->command == Command::kExit) break;
   }
@@ -235,7 +242,7 @@ void Engine::Teardown() {
     // to the pool and hands the isolate back here.
     strand->command = Command::kTerminate;
     current_ = strand.get();
-    Transfer(nullptr, strand.get(), true);
+    Transfer(nullptr, strand.get(), true, nullptr);
   }
   for (auto& strand : strands_) {
     strand->command = Command::kExit;
