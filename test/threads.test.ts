@@ -119,7 +119,17 @@ describe('parallelism', () => {
       while (Date.now() < end) x++;
       return x > 0;
     };
-    await Promise.all([p.run(burn, 10), p.run(burn, 10)]); // warm both workers
+    // Warm up both workers: each task waits until the other has started,
+    // so neither worker can take both (a free worker takes the next task).
+    const barrier = new Int32Array(new SharedArrayBuffer(4));
+    const meet = (b: Int32Array) => {
+      Atomics.add(b, 0, 1);
+      Atomics.notify(b, 0);
+      while (Atomics.load(b, 0) < 2) Atomics.wait(b, 0, 1, 10_000);
+      return require('node:worker_threads').threadId;
+    };
+    const ids = await Promise.all([p.run(meet, barrier), p.run(meet, barrier)]);
+    expect(new Set(ids).size).toBe(2);
     const t0 = Date.now();
     await Promise.all([p.run(burn, 400), p.run(burn, 400)]);
     const elapsed = Date.now() - t0;
