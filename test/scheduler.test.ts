@@ -155,14 +155,21 @@ describe('the event-loop pump', () => {
   it('uses well under 10% of a core while 200 tasklets wait (child process)', () => {
     const r = runChild(`
       const ts = [];
-      for (let i = 0; i < 200; i++) ts.push(T.spawn(() => T.sleep(1500)));
-      setTimeout(() => {
-        const u0 = process.cpuUsage(); const t0 = process.hrtime.bigint();
+      let waiting = 0;
+      for (let i = 0; i < 200; i++) ts.push(T.spawn(() => { waiting++; T.sleep(2500); }));
+      // Measure from the moment all 200 wait (each has its strand), plus a
+      // margin, for one second: the waiting, not the start-up.
+      const ready = setInterval(() => {
+        if (waiting < 200) return;
+        clearInterval(ready);
         setTimeout(() => {
-          const u = process.cpuUsage(u0); const wall = Number(process.hrtime.bigint() - t0) / 1000;
-          console.log(JSON.stringify({ cpu: (u.user + u.system) / wall, strands: T.stats().strands }));
-        }, 1000);
-      }, 200);
+          const u0 = process.cpuUsage(); const t0 = process.hrtime.bigint();
+          setTimeout(() => {
+            const u = process.cpuUsage(u0); const wall = Number(process.hrtime.bigint() - t0) / 1000;
+            console.log(JSON.stringify({ cpu: (u.user + u.system) / wall, strands: T.stats().strands }));
+          }, 1000);
+        }, 100);
+      }, 10);
     `);
     expect(r.timedOut).toBe(false);
     expect(r.status).toBe(0);
