@@ -50,10 +50,13 @@ class Baton {
   // no slot is free or the waiter is not parked. Safe from any thread.
   void Prime(std::atomic<int>& spinners) {
     if (state_.load(std::memory_order_relaxed) != kParked || !TryTake(spinners)) return;
+    // The slot now belongs to the waiter, which gives it back exactly once
+    // (GiveBackPrimedSlot) — or to us again if the waiter was not parked.
+    primed_slot_.store(true, std::memory_order_release);
     uint32_t expected = kParked;
     if (state_.compare_exchange_strong(expected, kPrimed, std::memory_order_acq_rel)) {
       state_.notify_one();
-    } else {
+    } else if (primed_slot_.exchange(false, std::memory_order_acq_rel)) {
       spinners.fetch_sub(1, std::memory_order_relaxed);
     }
   }
@@ -66,6 +69,7 @@ class Baton {
       for (int i = 0; i < budget_; ++i) {
         if (state_.load(std::memory_order_acquire) == kSignaled) {
           spinners.fetch_sub(1, std::memory_order_relaxed);
+          GiveBackPrimedSlot(spinners);
           state_.store(kIdle, std::memory_order_relaxed);
           return;
         }
@@ -88,7 +92,9 @@ class Baton {
       }
       if (spin) Adapt(std::chrono::steady_clock::now() - parked_at);
     }
-    // Either we were signaled before parking or woken after it.
+    // Either we were signaled before parking or woken after it (maybe
+    // primed meanwhile, whether or not we saw it).
+    GiveBackPrimedSlot(spinners);
     state_.store(kIdle, std::memory_order_relaxed);
   }
 
@@ -107,16 +113,20 @@ class Baton {
   // (parked again, slot given back) when the signal did not come in time.
   bool SpinPrimed(std::atomic<int>& spinners) {
     for (int i = 0; i < kMaxSpinIterations; ++i) {
-      if (state_.load(std::memory_order_acquire) == kSignaled) {
-        spinners.fetch_sub(1, std::memory_order_relaxed);
-        return true;
-      }
+      if (state_.load(std::memory_order_acquire) == kSignaled) return true;
       CpuRelax();
     }
-    spinners.fetch_sub(1, std::memory_order_relaxed);
+    GiveBackPrimedSlot(spinners);
     uint32_t expected = kPrimed;
     // Fails only when Signal() came meanwhile.
     return !state_.compare_exchange_strong(expected, kParked, std::memory_order_acq_rel);
+  }
+
+  void GiveBackPrimedSlot(std::atomic<int>& spinners) {
+    if (primed_slot_.load(std::memory_order_relaxed) &&
+        primed_slot_.exchange(false, std::memory_order_acq_rel)) {
+      spinners.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 
   static bool TryTake(std::atomic<int>& spinners) {
@@ -135,6 +145,8 @@ class Baton {
   static constexpr uint32_t kParked = 2;
   static constexpr uint32_t kPrimed = 3;  // parked, woken to spin: see Prime()
   std::atomic<uint32_t> state_{kIdle};
+  // Set by Prime() while it holds a spinner slot on this waiter's behalf.
+  std::atomic<bool> primed_slot_{false};
   // Only the waiting thread reads or writes this.
   int budget_ = kMaxSpinIterations;
 };
