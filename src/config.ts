@@ -32,10 +32,12 @@ export interface Stats {
   strands: number;
   /** Strands waiting in the pool for a tasklet. */
   idleStrands: number;
+  /** Waiters (strands or main) spinning for their turn right now, at most 2; 0 once everything waits parked. */
+  spinning: number;
 }
 
 /** This thread's counters: live tasklets and strands. */
 export function stats(): Stats {
-  const [strands, idle] = native.stats();
-  return { liveTasklets: live.size, strands, idleStrands: idle };
+  const [strands, idle, spinning] = native.stats();
+  return { liveTasklets: live.size, strands, idleStrands: idle, spinning };
 }

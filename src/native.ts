@@ -42,7 +42,7 @@ export interface NativeBinding {
   setStackSize(bytes?: number): number;
   /** Save/restore V8's continuation-preserved embedder data on switches (AsyncContextFrame). */
   setTrackContextFrame(on: boolean): void;
-  stats(): [strands: number, idle: number];
+  stats(): [strands: number, idle: number, spinning: number];
 }
 
 export const SWITCH_RESUMED = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  Channel,
   Tasklet,
   blockOn,
   configure,
@@ -113,6 +114,36 @@ describe('run()', () => {
       }
     });
     expect(await t.result).toBe('ERR_TASKLET_CURRENT');
+  });
+});
+
+describe('spinning waiters', () => {
+  it('all stop spinning once every tasklet waits or ended (no spinner slot is kept)', async () => {
+    // Four tasklets yielding round-robin: each switch also wakes the next
+    // one's strand early to spin (priming), with a spinner slot.
+    const ts = [0, 1, 2, 3].map(() =>
+      spawn(() => {
+        for (let i = 0; i < 2000; i++) schedule();
+      }),
+    );
+    await Promise.all(ts.map((t) => t.result));
+    const ch = new Channel<number>();
+    let sum = 0;
+    const pair = [
+      spawn(() => {
+        for (let i = 1; i <= 2000; i++) ch.send(i);
+      }),
+      spawn(() => {
+        for (let i = 0; i < 2000; i++) sum += ch.receive();
+      }),
+      spawn(() => {
+        for (let i = 0; i < 2000; i++) schedule();
+      }),
+    ];
+    await Promise.all(pair.map((t) => t.result));
+    expect(sum).toBe(2001000);
+    await new Promise((r) => setTimeout(r, 50)); // a spin lasts at most ~50 us
+    expect(stats().spinning).toBe(0);
   });
 });
 

@@ -104,15 +104,16 @@ void JS_SetStackSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(static_cast<double>(engine->stack_size()));
 }
 
-// stats() -> [strands, idle strands]
+// stats() -> [strands, idle strands, spinner slots in use]
 void JS_Stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Engine* engine = EngineOf(info);
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Value> values[] = {
       v8::Number::New(isolate, static_cast<double>(engine->strand_count())),
       v8::Number::New(isolate, static_cast<double>(engine->idle_count())),
+      v8::Number::New(isolate, static_cast<double>(engine->spinner_count())),
   };
-  info.GetReturnValue().Set(v8::Array::New(isolate, values, 2));
+  info.GetReturnValue().Set(v8::Array::New(isolate, values, 3));
 }
 
 void JS_SetTrackContextFrame(const v8::FunctionCallbackInfo<v8::Value>& info) {

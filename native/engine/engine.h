@@ -81,6 +81,8 @@ class Engine {
   // Counters for tests and leak checks.
   size_t strand_count() const { return strands_.size(); }
   size_t idle_count() const { return idle_.size(); }
+  // Waiters spinning (or holding a slot to) right now; 0 once all wait parked.
+  int spinner_count() const { return spinners_.load(std::memory_order_relaxed); }
 
  private:
   static Strand* StrandOf(v8::Local<v8::Object> tasklet);
