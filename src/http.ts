@@ -2,10 +2,9 @@
 // may block (serve), and the rendezvous style where long-lived tasklets
 // accept() requests and reply() (Endpoint).
 import * as http from 'node:http';
-import { TaskletError, TaskletExit, checkFunction, checkNumber } from './errors';
+import { TaskletError, TaskletExit, blockingInMain, checkFunction, checkNumber } from './errors';
 import { blockOn } from './block-on';
-import { Channel } from './channel';
-import { select } from './select';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, wake } from './scheduler';
 import { spawn, type Tasklet } from './tasklet';
 
 /** Options for {@link serve}. */
@@ -109,6 +108,14 @@ export function readBody(req: http.IncomingMessage, limit = 1024 * 1024): Buffer
   return blockOn(collect(req, limit));
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Whether a request carries a body (HTTP/1.1: a non-zero Content-Length or a Transfer-Encoding). */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function collect(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -149,21 +156,43 @@ export interface EndpointOptions {
   bodyLimit?: number;
 }
 
+/** When an exchange gets its 504; `expire` is cleared once it is answered. */
+interface Deadline {
+  at: number;
+  expire: (() => void) | undefined;
+}
+
+/** An acceptor blocked in accept() (a tasklet) or waiting in acceptAsync() (a Promise). */
+type Acceptor = { tasklet: Tasklet; woken: boolean } | { resolve: (ex: Exchange) => void };
+
 /**
  * The rendezvous style: `endpoint.handler` only hands each request over;
  * long-lived tasklets call `accept()` and `reply()`.
+ *
+ * Requests wait in the endpoint's queue. One waiting acceptor is woken at a
+ * time: it takes a request, and when it comes back to accept() while more
+ * are queued it takes the next without a switch. Another acceptor is woken
+ * only when the queue still holds requests once control is back on main —
+ * that is, when the woken ones block in their handlers (I/O) — so a burst
+ * of quick requests costs one handoff, and slow handlers still run side by
+ * side.
  */
 export class Endpoint {
-  readonly #queue: Channel<Exchange>;
+  readonly #queue: Exchange[] = [];
+  readonly #acceptors: Acceptor[] = [];
+  readonly #queueSize: number;
   readonly #timeout: number;
   readonly #bodyLimit: number;
+  /** Acceptors woken to take a request that have not run yet. */
+  #woken = 0;
+  #dispatchQueued = false;
 
   constructor(options: EndpointOptions = {}) {
     const { queueSize = 1024, timeout = 30_000, bodyLimit = 1024 * 1024 } = options;
     checkNumber('options.queueSize', queueSize, 0);
     checkNumber('options.timeout', timeout, 0);
     checkNumber('options.bodyLimit', bodyLimit, 0);
-    this.#queue = new Channel<Exchange>({ capacity: queueSize });
+    this.#queueSize = queueSize;
     this.#timeout = timeout;
     this.#bodyLimit = bodyLimit;
   }
@@ -176,6 +205,10 @@ export class Endpoint {
 
   /** The request listener for http.createServer(). */
   readonly handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!hasBody(req)) {
+      this.#arrive(req, res, EMPTY_BODY);
+      return;
+    }
     collect(req, this.#bodyLimit).then(
       (body) => this.#arrive(req, res, body),
       () => {
@@ -188,51 +221,169 @@ export class Endpoint {
   };
 
   #handOver(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
-    let replied = false;
-    const timer = setTimeout(() => {
-      if (replied) return;
-      replied = true;
-      res.statusCode = 504;
-      res.end('Gateway Timeout');
-    }, this.#timeout);
+    // Room: the queue's size, plus acceptors waiting and not yet woken.
+    if (this.#queue.length >= this.#queueSize + this.#acceptors.length - this.#woken) {
+      res.statusCode = 503;
+      res.end('Service Unavailable');
+      return;
+    }
+    // Its 504 deadline; answering drops the entry's references at once.
+    const deadline: Deadline = {
+      at: performance.now() + this.#timeout,
+      expire: () => {
+        res.statusCode = 504;
+        res.end('Gateway Timeout');
+      },
+    };
+    const answered = (): void => {
+      deadline.expire = undefined;
+      this.#unanswered--;
+    };
     const exchange: Exchange = {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: req.headers,
       body,
       reply(status: number, payload?: string | Buffer, headers?: http.OutgoingHttpHeaders): void {
-        if (replied) throw new TaskletError('ERR_ALREADY_REPLIED', 'reply(): this request was already answered');
+        if (deadline.expire === undefined) {
+          throw new TaskletError('ERR_ALREADY_REPLIED', 'reply(): this request was already answered');
+        }
         checkNumber('status', status, 100, 999);
-        replied = true;
-        clearTimeout(timer);
+        answered();
         res.writeHead(status, headers);
         res.end(payload);
       },
       get replied() {
-        return replied;
+        return deadline.expire === undefined;
       },
     };
-    const r = select([{ send: this.#queue, value: exchange }, { default: true }]);
-    if (r.index === 1) {
-      replied = true;
-      clearTimeout(timer);
-      res.statusCode = 503;
-      res.end('Service Unavailable');
+    this.#queue.push(exchange);
+    this.#watch(deadline);
+    this.#dispatch();
+  }
+
+  // The 504 deadlines: every exchange gets the same timeout, so deadlines
+  // come in arrival order and one timer (for the oldest) serves them all,
+  // instead of a setTimeout/clearTimeout pair per request. An answered
+  // entry keeps nothing alive; answered entries are dropped from the front
+  // as they come, and the list is compacted when they are most of it (one
+  // slow request at the front does not make it grow without bound).
+  readonly #deadlines: Deadline[] = [];
+  #unanswered = 0;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+
+  #watch(deadline: Deadline): void {
+    let d = this.#deadlines;
+    while (d.length > 0 && d[0].expire === undefined) d.shift();
+    if (d.length > 1024 && d.length > 2 * this.#unanswered) {
+      const live = d.filter((x) => x.expire !== undefined);
+      d.length = 0;
+      d.push(...live);
+      d = this.#deadlines;
     }
+    d.push(deadline);
+    this.#unanswered++;
+    if (this.#deadlineTimer === undefined) this.#armDeadline();
+  }
+
+  #armDeadline(): void {
+    const d = this.#deadlines;
+    while (d.length > 0 && d[0].expire === undefined) d.shift();
+    if (d.length === 0) {
+      this.#deadlineTimer = undefined;
+      return;
+    }
+    this.#deadlineTimer = setTimeout(() => {
+      const now = performance.now();
+      while (d.length > 0 && (d[0].expire === undefined || d[0].at <= now)) {
+        const first = d.shift()!;
+        const expire = first.expire;
+        if (expire !== undefined) {
+          first.expire = undefined;
+          this.#unanswered--;
+          expire();
+        }
+      }
+      this.#armDeadline();
+    }, Math.max(0, d[0].at - performance.now()));
+    // An open request keeps the loop alive through its socket; the timer
+    // must not keep it alive after the last reply.
+    this.#deadlineTimer.unref();
+  }
+
+  /** The next request not answered yet (a timed-out one was answered 504). */
+  #take(): Exchange | undefined {
+    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) {
+      if (!ex.replied) return ex;
+    }
+    return undefined;
+  }
+
+  /** Wakes one acceptor if requests are queued and none is on its way. */
+  #dispatch(): void {
+    while (this.#woken === 0 && this.#queue.length > 0) {
+      const i = this.#acceptors.findIndex((a) => !('tasklet' in a) || !a.woken);
+      if (i < 0) return;
+      const a = this.#acceptors[i];
+      if ('resolve' in a) {
+        const ex = this.#take();
+        if (ex === undefined) return;
+        this.#acceptors.splice(i, 1);
+        a.resolve(ex);
+        continue;
+      }
+      a.woken = true;
+      this.#woken++;
+      wake(a.tasklet);
+    }
+  }
+
+  /** Dispatches again once control is back on main, if requests remain. */
+  #dispatchLater(): void {
+    if (this.#dispatchQueued || this.#queue.length === 0) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => {
+      this.#dispatchQueued = false;
+      this.#dispatch();
+    });
   }
 
   /** In a tasklet: blocks until a request arrives and returns it. */
   accept(): Exchange {
-    return this.#queue.receive();
+    if (!inTasklet()) throw blockingInMain('Endpoint#accept()', 'use acceptAsync()');
+    checkSuspendable();
+    for (;;) {
+      const ready = this.#take();
+      if (ready !== undefined) {
+        this.#dispatchLater();
+        return ready;
+      }
+      const me: Acceptor = { tasklet: getCurrentTasklet(), woken: false };
+      this.#acceptors.push(me);
+      block(() => {
+        // Killed while waiting: leave, and let another acceptor take over.
+        const i = this.#acceptors.indexOf(me);
+        if (i >= 0) this.#acceptors.splice(i, 1);
+        if (me.woken) {
+          this.#woken--;
+          this.#dispatch();
+        }
+      });
+      const i = this.#acceptors.indexOf(me);
+      if (i >= 0) this.#acceptors.splice(i, 1);
+      if (me.woken) this.#woken--;
+    }
   }
 
   /** Anywhere: a Promise of the next request. */
   acceptAsync(): Promise<Exchange> {
-    return this.#queue.receiveAsync();
+    const ready = this.#take();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise<Exchange>((resolve) => this.#acceptors.push({ resolve }));
   }
 
   /** Requests waiting for an accept(). */
   get waiting(): number {
-    return Math.max(0, this.#queue.buffered);
+    return this.#queue.length;
   }
 }

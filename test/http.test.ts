@@ -160,6 +160,30 @@ describe('Endpoint', () => {
     await Promise.all(workers.map((w) => w.result));
   });
 
+  it('acceptors whose handlers block run side by side: 8 requests, 4 acceptors sleeping 200 ms each', async () => {
+    const ep = new Endpoint();
+    const port = await listen(http.createServer(ep.handler));
+    const seen = new Set<number>();
+    const workers = [1, 2, 3, 4].map((w) =>
+      spawn(() => {
+        for (;;) {
+          const ex = ep.accept();
+          seen.add(w);
+          sleep(200);
+          ex.reply(200, String(w));
+        }
+      }),
+    );
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => request(port, `/${i}`)));
+    const elapsed = Date.now() - t0;
+    expect(rs.every((r) => r.status === 200)).toBe(true);
+    expect(seen.size).toBe(4);
+    expect(elapsed).toBeLessThan(1000); // one acceptor at a time would take 1.6 s
+    workers.forEach((w) => w.kill());
+    expect(() => ep.accept()).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
+  });
+
   it('answers 503 when the queue is full and 504 when nobody replies in time', async () => {
     const ep = new Endpoint({ queueSize: 1, timeout: 150 });
     const port = await listen(http.createServer(ep.handler));
