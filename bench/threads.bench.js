@@ -64,7 +64,7 @@ async function main() {
     { case: 'deferToThread, 100 outstanding (per task)', ns: await median3(() => throughput(ours, N)), baselineCase: 'piscina, 100 outstanding (per task)', baselineNs: await median3(() => throughput(theirs, N)) },
   ];
   // ThreadChannel vs MessagePort: small values from a worker to main.
-  const M = quick ? 2_000 : 20_000;
+  const M = quick ? 2_000 : 100_000;
   const viaChannel = (capacity) => async () => {
     const ch = new T.ThreadChannel({ capacity });
     const start = now();
@@ -89,6 +89,8 @@ async function main() {
   };
   // A MessagePort's queue is unbounded: the like-for-like case is capacity
   // Infinity; capacity 64 shows what back-pressure costs.
+  await viaChannel(Infinity)(); // warm-up (compiles the sending task in the worker)
+  await viaPort();
   const portNs = await median3(viaPort);
   res.push({ case: 'ThreadChannel (capacity Infinity) worker -> main, per value', ns: await median3(viaChannel(Infinity)), baselineCase: 'MessagePort postMessage worker -> main, per value', baselineNs: portNs });
   res.push({ case: 'ThreadChannel (capacity 64) worker -> main, per value', ns: await median3(viaChannel(64)), baselineCase: 'MessagePort postMessage worker -> main, per value', baselineNs: portNs });

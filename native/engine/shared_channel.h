@@ -6,6 +6,7 @@
 // loop through a uv_async_t) or is a thread blocked in WaitBlocking().
 #pragma once
 
+#include <sched.h>
 #include <uv.h>
 #include <v8.h>
 
@@ -17,6 +18,8 @@
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include "baton.h"  // CpuRelax
 
 namespace tasklet {
 
@@ -118,6 +121,30 @@ enum class SharedOp : int {
   kClosed = 4,
 };
 
+// The channel's lock: its critical sections are a few deque operations, and
+// the two sides of a busy channel usually run on two cores at once, where a
+// std::mutex's futex sleep and wake-up cost far more than the wait. Spins
+// (test and test-and-set), yielding the CPU after a while in case the
+// holder was descheduled.
+class SpinLock {
+ public:
+  void lock() {
+    for (int spins = 0;; ++spins) {
+      if (!locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire)) return;
+      if (spins < kSpinsBeforeYield) {
+        CpuRelax();
+      } else {
+        sched_yield();
+      }
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static constexpr int kSpinsBeforeYield = 200;
+  std::atomic<bool> locked_{false};
+};
+
 class SharedChannel : public std::enable_shared_from_this<SharedChannel> {
  public:
   explicit SharedChannel(double capacity) : capacity_(capacity) {}
@@ -146,7 +173,7 @@ class SharedChannel : public std::enable_shared_from_this<SharedChannel> {
     return closing_ && buffer_.empty() && senders_.empty();
   }
 
-  std::mutex mutex_;
+  SpinLock mutex_;
   const double capacity_;
   bool closing_ = false;
   std::deque<std::pair<Message, bool>> buffer_;
