@@ -156,10 +156,57 @@ export interface EndpointOptions {
   bodyLimit?: number;
 }
 
-/** When an exchange gets its 504; `expire` is cleared once it is answered. */
-interface Deadline {
-  at: number;
-  expire: (() => void) | undefined;
+/**
+ * One request handed over by an Endpoint: the Exchange, and its own 504
+ * deadline entry (one object per request; the response is dropped once
+ * answered, so an answered entry holds nothing).
+ */
+class PendingExchange implements Exchange {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** When it gets a 504 (performance.now() time). */
+  readonly at: number;
+  #res: http.ServerResponse | undefined;
+  #onAnswered: () => void;
+
+  constructor(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, at: number, onAnswered: () => void) {
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.headers = req.headers;
+    this.body = body;
+    this.at = at;
+    this.#res = res;
+    this.#onAnswered = onAnswered;
+  }
+
+  reply(status: number, payload?: string | Buffer, headers?: http.OutgoingHttpHeaders): void {
+    const res = this.#res;
+    if (res === undefined) throw new TaskletError('ERR_ALREADY_REPLIED', 'reply(): this request was already answered');
+    checkNumber('status', status, 100, 999);
+    this.#answered();
+    res.writeHead(status, headers);
+    res.end(payload);
+  }
+
+  get replied(): boolean {
+    return this.#res === undefined;
+  }
+
+  /** Answers 504 unless already answered. */
+  expire(): void {
+    const res = this.#res;
+    if (res === undefined) return;
+    this.#answered();
+    res.statusCode = 504;
+    res.end('Gateway Timeout');
+  }
+
+  #answered(): void {
+    this.#res = undefined;
+    this.#onAnswered();
+  }
 }
 
 /** An acceptor blocked in accept() (a tasklet) or waiting in acceptAsync() (a Promise). */
@@ -227,38 +274,9 @@ export class Endpoint {
       res.end('Service Unavailable');
       return;
     }
-    // Its 504 deadline; answering drops the entry's references at once.
-    const deadline: Deadline = {
-      at: performance.now() + this.#timeout,
-      expire: () => {
-        res.statusCode = 504;
-        res.end('Gateway Timeout');
-      },
-    };
-    const answered = (): void => {
-      deadline.expire = undefined;
-      this.#unanswered--;
-    };
-    const exchange: Exchange = {
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      headers: req.headers,
-      body,
-      reply(status: number, payload?: string | Buffer, headers?: http.OutgoingHttpHeaders): void {
-        if (deadline.expire === undefined) {
-          throw new TaskletError('ERR_ALREADY_REPLIED', 'reply(): this request was already answered');
-        }
-        checkNumber('status', status, 100, 999);
-        answered();
-        res.writeHead(status, headers);
-        res.end(payload);
-      },
-      get replied() {
-        return deadline.expire === undefined;
-      },
-    };
+    const exchange = new PendingExchange(req, res, body, performance.now() + this.#timeout, this.#answered);
     this.#queue.push(exchange);
-    this.#watch(deadline);
+    this.#watch(exchange);
     this.#dispatch();
   }
 
@@ -268,42 +286,36 @@ export class Endpoint {
   // entry keeps nothing alive; answered entries are dropped from the front
   // as they come, and the list is compacted when they are most of it (one
   // slow request at the front does not make it grow without bound).
-  readonly #deadlines: Deadline[] = [];
+  readonly #deadlines: PendingExchange[] = [];
   #unanswered = 0;
   #deadlineTimer: NodeJS.Timeout | undefined;
+  readonly #answered = (): void => {
+    this.#unanswered--;
+  };
 
-  #watch(deadline: Deadline): void {
-    let d = this.#deadlines;
-    while (d.length > 0 && d[0].expire === undefined) d.shift();
+  #watch(exchange: PendingExchange): void {
+    const d = this.#deadlines;
+    while (d.length > 0 && d[0].replied) d.shift();
     if (d.length > 1024 && d.length > 2 * this.#unanswered) {
-      const live = d.filter((x) => x.expire !== undefined);
+      const live = d.filter((x) => !x.replied);
       d.length = 0;
-      d.push(...live);
-      d = this.#deadlines;
+      for (const x of live) d.push(x);
     }
-    d.push(deadline);
+    d.push(exchange);
     this.#unanswered++;
     if (this.#deadlineTimer === undefined) this.#armDeadline();
   }
 
   #armDeadline(): void {
     const d = this.#deadlines;
-    while (d.length > 0 && d[0].expire === undefined) d.shift();
+    while (d.length > 0 && d[0].replied) d.shift();
     if (d.length === 0) {
       this.#deadlineTimer = undefined;
       return;
     }
     this.#deadlineTimer = setTimeout(() => {
       const now = performance.now();
-      while (d.length > 0 && (d[0].expire === undefined || d[0].at <= now)) {
-        const first = d.shift()!;
-        const expire = first.expire;
-        if (expire !== undefined) {
-          first.expire = undefined;
-          this.#unanswered--;
-          expire();
-        }
-      }
+      while (d.length > 0 && (d[0].replied || d[0].at <= now)) d.shift()!.expire();
       this.#armDeadline();
     }, Math.max(0, d[0].at - performance.now()));
     // An open request keeps the loop alive through its socket; the timer
