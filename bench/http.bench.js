@@ -2,7 +2,7 @@
 // Requests per second (autocannon, 64 connections) for (a) a plain async
 // handler awaiting a resolved promise, (b) serve() with a handler that
 // blockOns one, (c) an Endpoint with 64 accepting tasklets — each server in
-// its own process, the load generator in this one, one after the other.
+// its own process, the load generator in this one; three interleaved rounds.
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const autocannon = require('autocannon');
@@ -30,10 +30,20 @@ async function rps(kind) {
   }
 }
 
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 async function main() {
-  const plain = await rps('plain');
-  const served = await rps('serve');
-  const endpoint = await rps('endpoint');
+  // Interleaved rounds, medians: this VM's speed drifts by tens of percent
+  // within a minute, which one run per server would charge to one of them.
+  const rounds = quick ? 1 : 3;
+  const runs = { plain: [], serve: [], endpoint: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of Object.keys(runs)) runs[kind].push(await rps(kind));
+  }
+  if (!json) for (const [kind, xs] of Object.entries(runs)) console.log(`${kind}: ${xs.map((x) => x.toFixed(0)).join(' / ')} req/s`);
+  const plain = median(runs.plain);
+  const served = median(runs.serve);
+  const endpoint = median(runs.endpoint);
   // Report ns per request so that bench/run.js ratios read like the others.
   const ns = (r) => 1e9 / r;
   const results = [
@@ -42,6 +52,7 @@ async function main() {
   ];
   if (json) console.log(JSON.stringify({ name: 'http', results }));
   else {
+    console.log(`medians of ${rounds} interleaved rounds:`);
     console.log(`plain async handler: ${plain.toFixed(0)} req/s`);
     console.log(`serve() + blockOn:   ${served.toFixed(0)} req/s (${(served / plain).toFixed(2)}x)`);
     console.log(`Endpoint, 64 tasklets: ${endpoint.toFixed(0)} req/s (${(endpoint / plain).toFixed(2)}x)`);
