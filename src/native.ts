@@ -36,7 +36,7 @@ export interface NativeBinding {
   TaskletBase: TaskletBaseConstructor;
   ChannelBase: ChannelBaseConstructor;
   /** 0: resumed, 1: terminated (unwind now), 2: no strand could be made. */
-  switchTo(target: object | null, spin: boolean, then?: object | null): number;
+  switchTo(target: object | null, spin: boolean): number;
   settle(value: unknown, pending: unknown, onRejected: (reason: unknown) => void): unknown;
   setRunner(runner: (tasklet: object) => object | null): void;
   setStackSize(bytes?: number): number;

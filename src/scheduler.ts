@@ -155,8 +155,7 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   if (me !== main) als.leave(stateOf(me));
   while (target !== me) {
     current = target;
-    // `head` runs next after target, most likely: its strand may wake early.
-    const r = native.switchTo(target === main ? null : target, spin, head);
+    const r = native.switchTo(target === main ? null : target, spin);
     if (r === SWITCH_RESUMED) break;
     current = me;
     if (r !== SWITCH_NO_STRAND) {

@@ -119,8 +119,8 @@ describe('run()', () => {
 
 describe('spinning waiters', () => {
   it('all stop spinning once every tasklet waits or ended (no spinner slot is kept)', async () => {
-    // Four tasklets yielding round-robin: each switch also wakes the next
-    // one's strand early to spin (priming), with a spinner slot.
+    // Four tasklets yielding round-robin, then a channel pair beside a
+    // yielding tasklet: waiters take and give back spinner slots all along.
     const ts = [0, 1, 2, 3].map(() =>
       spawn(() => {
         for (let i = 0; i < 2000; i++) schedule();

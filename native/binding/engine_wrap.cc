@@ -29,8 +29,7 @@ void JS_TaskletBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
   EngineOf(info)->InitTaskletFields(info.This());
 }
 
-// switchTo(target: Tasklet | null, spin: boolean, then?: Tasklet | null)
-// -> 0 resumed,
+// switchTo(target: Tasklet | null, spin: boolean) -> 0 resumed,
 // 1 terminated (the caller must unwind at once), 2 no strand could be made.
 // CAUTION: runs other tasklets before it returns; may trigger GC.
 void JS_SwitchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -43,9 +42,7 @@ void JS_SwitchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   bool spin = info[1]->IsTrue();
-  v8::Local<v8::Object> then;
-  if (IsTasklet(info[2])) then = info[2].As<v8::Object>();
-  SwitchResult result = engine->SwitchTo(target, spin, then);
+  SwitchResult result = engine->SwitchTo(target, spin);
   info.GetReturnValue().Set(static_cast<int32_t>(result));
 }
 

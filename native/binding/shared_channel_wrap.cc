@@ -220,13 +220,13 @@ std::shared_ptr<Waiter> NewInboxWaiter(SharedState* state, uint64_t* id) {
   return w;
 }
 
+// A blocked worker thread spins this long (about 50 us) before parking.
+constexpr int kBlockedSpinIterations = kMaxSpinIterations;
+
 // Blocks this thread (a worker outside tasklets) until `waiter` completes.
 // Every 10 ms it calls a no-op JS function so that a termination requested
 // by worker.terminate() becomes pending; then it withdraws and returns
 // false (the caller returns into JS, which unwinds).
-// A blocked worker thread spins this long (about 50 us) before parking.
-constexpr int kBlockedSpinIterations = kMaxSpinIterations;
-
 bool WaitBlocking(SharedState* state, SharedChannel* channel, const std::shared_ptr<Waiter>& w) {
   v8::Isolate* isolate = state->isolate;
   // A sender on a full buffer (or a receiver on an empty one) is usually

@@ -43,24 +43,6 @@ class Baton {
     if (old == kParked) state_.notify_one();
   }
 
-  // A hint that Signal() comes soon: a parked waiter is woken to spin (for
-  // at most kMaxSpinIterations, then it parks again), so that the OS's
-  // wake-up latency overlaps with the work done before the Signal(). Takes
-  // a spinner slot for the waiter, which gives it back; does nothing when
-  // no slot is free or the waiter is not parked. Safe from any thread.
-  void Prime(std::atomic<int>& spinners) {
-    if (state_.load(std::memory_order_relaxed) != kParked || !TryTake(spinners)) return;
-    // The slot now belongs to the waiter, which gives it back exactly once
-    // (GiveBackPrimedSlot) — or to us again if the waiter was not parked.
-    primed_slot_.store(true, std::memory_order_release);
-    uint32_t expected = kParked;
-    if (state_.compare_exchange_strong(expected, kPrimed, std::memory_order_acq_rel)) {
-      state_.notify_one();
-    } else if (primed_slot_.exchange(false, std::memory_order_acq_rel)) {
-      spinners.fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
-
   // Blocks until Signal(). Spins first when `spin` is true, a spinner slot in
   // `spinners` is free and this waiter's budget allows; parks (no CPU)
   // otherwise. Does not touch V8.
@@ -69,7 +51,6 @@ class Baton {
       for (int i = 0; i < budget_; ++i) {
         if (state_.load(std::memory_order_acquire) == kSignaled) {
           spinners.fetch_sub(1, std::memory_order_relaxed);
-          GiveBackPrimedSlot(spinners);
           state_.store(kIdle, std::memory_order_relaxed);
           return;
         }
@@ -81,20 +62,12 @@ class Baton {
     if (state_.compare_exchange_strong(expected, kParked,
                                        std::memory_order_acq_rel)) {
       auto parked_at = std::chrono::steady_clock::now();
-      for (;;) {
-        uint32_t now = state_.load(std::memory_order_acquire);
-        if (now == kSignaled) break;
-        if (now == kParked) {
-          state_.wait(kParked, std::memory_order_acquire);
-        } else if (SpinPrimed(spinners)) {  // now == kPrimed
-          break;
-        }
+      while (state_.load(std::memory_order_acquire) == kParked) {
+        state_.wait(kParked, std::memory_order_acquire);
       }
       if (spin) Adapt(std::chrono::steady_clock::now() - parked_at);
     }
-    // Either we were signaled before parking or woken after it (maybe
-    // primed meanwhile, whether or not we saw it).
-    GiveBackPrimedSlot(spinners);
+    // Either we were signaled before parking or woken after it.
     state_.store(kIdle, std::memory_order_relaxed);
   }
 
@@ -106,26 +79,6 @@ class Baton {
       if (budget_ < kMinSpinIterations * 4) budget_ = kMinSpinIterations * 4;
     } else {
       budget_ /= 2;
-    }
-  }
-
-  // Primed: spin on the slot the primer took. True once signaled; false
-  // (parked again, slot given back) when the signal did not come in time.
-  bool SpinPrimed(std::atomic<int>& spinners) {
-    for (int i = 0; i < kMaxSpinIterations; ++i) {
-      if (state_.load(std::memory_order_acquire) == kSignaled) return true;
-      CpuRelax();
-    }
-    GiveBackPrimedSlot(spinners);
-    uint32_t expected = kPrimed;
-    // Fails only when Signal() came meanwhile.
-    return !state_.compare_exchange_strong(expected, kParked, std::memory_order_acq_rel);
-  }
-
-  void GiveBackPrimedSlot(std::atomic<int>& spinners) {
-    if (primed_slot_.load(std::memory_order_relaxed) &&
-        primed_slot_.exchange(false, std::memory_order_acq_rel)) {
-      spinners.fetch_sub(1, std::memory_order_relaxed);
     }
   }
 
@@ -143,10 +96,7 @@ class Baton {
   static constexpr uint32_t kIdle = 0;
   static constexpr uint32_t kSignaled = 1;
   static constexpr uint32_t kParked = 2;
-  static constexpr uint32_t kPrimed = 3;  // parked, woken to spin: see Prime()
   std::atomic<uint32_t> state_{kIdle};
-  // Set by Prime() while it holds a spinner slot on this waiter's behalf.
-  std::atomic<bool> primed_slot_{false};
   // Only the waiting thread reads or writes this.
   int budget_ = kMaxSpinIterations;
 };

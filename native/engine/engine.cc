@@ -96,7 +96,7 @@ void Engine::RestoreContext(Strand* self) {
 
 // --- the switch -----------------------------------------------------------
 
-void Engine::Transfer(Strand* self, Strand* to, bool spin, Strand* then) {
+void Engine::Transfer(Strand* self, Strand* to, bool spin) {
   Baton& mine = self ? self->baton : main_baton_;
   Baton& theirs = to ? to->baton : main_baton_;
   // A strand stays entered in the isolate while parked (it enters once in
@@ -116,15 +116,11 @@ void Engine::Transfer(Strand* self, Strand* to, bool spin, Strand* then) {
   {
     v8::Unlocker unlocker(isolate_);
     theirs.Signal();
-    // The strand expected to run after `to` starts waking up now, off the
-    // critical path: this thread is about to wait anyway.
-    if (then != nullptr && then != self && then != to) then->baton.Prime(spinners_);
     mine.Wait(spin, spinners_);
   }
 }
 
-SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin,
-                              v8::Local<v8::Object> then) {
+SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
   Strand* self = current_;
   Strand* to = nullptr;
   if (!target.IsEmpty()) {
@@ -140,12 +136,9 @@ SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin,
   }
   if (to == self) return SwitchResult::kResumed;
 
-  // Only a tasklet that already has a strand can be woken early.
-  Strand* next = then.IsEmpty() ? nullptr : StrandOf(then);
-
   SaveContext(self);
   current_ = to;
-  Transfer(self, to, spin, next);
+  Transfer(self, to, spin);
   // Resumed: whoever switched back here has set current_ = self.
   RestoreContext(self);
 
@@ -230,7 +223,7 @@ void Engine::StrandMain(Strand* self) {
       // Relocking restores V8's debugger state, which walks the stack and
       // needs a handle scope when a debugger is active (seen on Node 24).
       v8::HandleScope pool_scope(isolate_);
-      Transfer(self, next, false, nullptr);
+      Transfer(self, next, false);
     }
     if (self->command == Command::kExit) break;
   }
@@ -251,7 +244,7 @@ void Engine::Teardown() {
     // to the pool and hands the isolate back here.
     strand->command = Command::kTerminate;
     current_ = strand.get();
-    Transfer(nullptr, strand.get(), true, nullptr);
+    Transfer(nullptr, strand.get(), true);
   }
   for (auto& strand : strands_) {
     strand->command = Command::kExit;

@@ -62,10 +62,7 @@ class Engine {
   // CAUTION: runs other tasklets' JavaScript on other threads before it
   // returns, so anything can happen meanwhile, GC included; may never return
   // to a caller that is torn down (it then returns kTerminated).
-  // `then`: the tasklet expected to run after `target` (may be empty); its
-  // strand, if it has one, is woken early to spin (Baton::Prime).
-  SwitchResult SwitchTo(v8::Local<v8::Object> target, bool spin,
-                        v8::Local<v8::Object> then = {});
+  SwitchResult SwitchTo(v8::Local<v8::Object> target, bool spin);
 
   // Unwinds every suspended tasklet without running user code, then ends
   // and joins every strand. Main thread only, with the lock held.
@@ -91,7 +88,7 @@ class Engine {
   void Unbind(Strand* strand);
   // Hands the lock from `self` (null: main) to `to` (null: main) and waits
   // for `self` to be resumed. CAUTION: runs other threads' JS meanwhile.
-  void Transfer(Strand* self, Strand* to, bool spin, Strand* then);
+  void Transfer(Strand* self, Strand* to, bool spin);
   // Runs the strand's bound tasklet to its end; returns whom to run next
   // (null: main; `self` again when the next tasklet is new and bound here).
   Strand* RunBound(Strand* self);

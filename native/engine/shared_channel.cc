@@ -1,4 +1,4 @@
-// SharedChannel and Inbox: matching under one mutex; completions are handed
+// SharedChannel and Inbox: matching under one lock; completions are handed
 // to the waiter's thread (its loop's inbox, or its condition variable)
 // outside the channel's lock. Nothing here calls into V8 (Messages only
 // carry backing-store references).
@@ -53,7 +53,7 @@ SharedOp SharedChannel::Send(Message& message, bool is_exception,
                              const std::shared_ptr<Waiter>& waiter) {
   std::shared_ptr<Waiter> receiver;
   {
-    std::lock_guard<SpinLock> lock(mutex_);
+    std::lock_guard<SpinLock> lock(lock_);
     if (closing_) return SharedOp::kClosed;
     if (!receivers_.empty()) {
       receiver = std::move(receivers_.front());
@@ -79,7 +79,7 @@ SharedOp SharedChannel::Receive(Message* message, bool* is_exception,
                                 const std::shared_ptr<Waiter>& waiter) {
   std::shared_ptr<Waiter> sender;
   {
-    std::lock_guard<SpinLock> lock(mutex_);
+    std::lock_guard<SpinLock> lock(lock_);
     if (!buffer_.empty()) {
       *message = std::move(buffer_.front().first);
       *is_exception = buffer_.front().second;
@@ -108,7 +108,7 @@ SharedOp SharedChannel::Receive(Message* message, bool* is_exception,
 }
 
 bool SharedChannel::Cancel(const Waiter* waiter) {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   for (auto* queue : {&senders_, &receivers_}) {
     for (auto it = queue->begin(); it != queue->end(); ++it) {
       if (it->get() == waiter) {
@@ -123,7 +123,7 @@ bool SharedChannel::Cancel(const Waiter* waiter) {
 void SharedChannel::Unget(Message message, bool is_exception) {
   std::shared_ptr<Waiter> receiver;
   {
-    std::lock_guard<SpinLock> lock(mutex_);
+    std::lock_guard<SpinLock> lock(lock_);
     if (!receivers_.empty()) {
       receiver = std::move(receivers_.front());
       receivers_.pop_front();
@@ -138,7 +138,7 @@ void SharedChannel::Unget(Message message, bool is_exception) {
 void SharedChannel::Close() {
   std::deque<std::shared_ptr<Waiter>> failed;
   {
-    std::lock_guard<SpinLock> lock(mutex_);
+    std::lock_guard<SpinLock> lock(lock_);
     closing_ = true;
     if (ClosedLocked()) failed.swap(receivers_);
   }
@@ -146,27 +146,27 @@ void SharedChannel::Close() {
 }
 
 void SharedChannel::Open() {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   closing_ = false;
 }
 
 int SharedChannel::Balance() {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   return static_cast<int>(senders_.size()) - static_cast<int>(receivers_.size());
 }
 
 bool SharedChannel::Closing() {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   return closing_;
 }
 
 bool SharedChannel::Closed() {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   return ClosedLocked();
 }
 
 size_t SharedChannel::Buffered() {
-  std::lock_guard<SpinLock> lock(mutex_);
+  std::lock_guard<SpinLock> lock(lock_);
   return buffer_.size();
 }
 

@@ -1,7 +1,7 @@
 // SharedChannel: a channel shared by threads (isolates). Values are
 // Messages (structured-clone bytes serialized by the caller, plus the backing
-// stores of ArrayBuffers moved and SharedArrayBuffers shared); the buffer and the queues of
-// waiting senders and receivers sit behind one mutex. A waiter belongs to an
+// stores of ArrayBuffers moved and SharedArrayBuffers shared); the buffer
+// and the queues of waiting senders and receivers sit behind one lock. A waiter belongs to an
 // Inbox (one per environment: completions are handed to that thread's event
 // loop through a uv_async_t) or is a thread blocked in WaitBlocking().
 #pragma once
@@ -29,7 +29,6 @@ namespace tasklet {
 class Message {
  public:
   Message() = default;
-  Message(uint8_t* data, size_t size) : data_(data), size_(size) {}
   Message(Message&& other) noexcept { *this = std::move(other); }
   Message& operator=(Message&& other) noexcept {
     if (this != &other) {
@@ -173,7 +172,7 @@ class SharedChannel : public std::enable_shared_from_this<SharedChannel> {
     return closing_ && buffer_.empty() && senders_.empty();
   }
 
-  SpinLock mutex_;
+  SpinLock lock_;
   const double capacity_;
   bool closing_ = false;
   std::deque<std::pair<Message, bool>> buffer_;

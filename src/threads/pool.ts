@@ -177,7 +177,7 @@ export class ThreadPool {
     this.#jobs.trySend(job);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      if (this.#pending.size > this.#live() && this.#slots.length < this.#max) this.#spawn();
+      this.#growIfBehind();
       if (!this.#draining) void this.#drain();
     });
   }
@@ -203,6 +203,11 @@ export class ThreadPool {
   /** Lets a drain waiting on results notice that nothing is pending any more. */
   #wakeDrain(): void {
     if (this.#draining && this.#pending.size === 0) this.#results.trySend({ id: 0, ok: true });
+  }
+
+  /** Starts a worker when more jobs are pending than workers can take, up to the maximum. */
+  #growIfBehind(): void {
+    if (this.#pending.size > this.#live() && this.#slots.length < this.#max) this.#spawn();
   }
 
   #live(): number {
@@ -256,8 +261,7 @@ export class ThreadPool {
         job.reject(failure ?? new TaskletError('ERR_WORKER_EXITED', 'the worker running this task exited'));
       }
       this.#wakeDrain();
-      // Replace it if work is waiting.
-      if (!this.#closed && this.#pending.size > this.#live() && this.#slots.length < this.#max) this.#spawn();
+      if (!this.#closed) this.#growIfBehind(); // replace it if work is waiting
     });
     // After the listeners (adding a 'message' listener refs the port): a
     // worker never keeps the process alive by itself; pending results do.
