@@ -19,7 +19,7 @@ export type TaskletErrorCode =
   | 'ERR_NO_ANSWER'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_ALREADY_REPLIED'
-  | 'ERR_INVALID_ARG';
+  | 'ERR_TASKLET_NOT_RUNNABLE';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
 export class TaskletError extends Error {
@@ -71,12 +71,11 @@ export const messages = {
   channelClosed: (what: string) => `${what}: the channel is closed`,
   selectCase: (index: number) =>
     `The "cases[${index}]" argument must be { receive: channel }, { send: channel, value } or { default: true }`,
-  notFunction: (name: string, value: unknown) =>
-    `The "${name}" argument must be a function. Received ${describe(value)}`,
-  notArray: (name: string, value: unknown) =>
-    `The "${name}" argument must be an array. Received ${describe(value)}`,
-  notNumber: (name: string, value: unknown, range: string) =>
-    `The "${name}" argument must be ${range}. Received ${describe(value)}`,
+  notRunnable: (what: string) =>
+    `${what}: the tasklet has a function but no arguments; call setup() or bind(fn, args) first`,
+  asyncFunction: (name: string) =>
+    `The "${name}" argument must be a plain function, not an async function: the code after its first ` +
+    'await would run on the main thread, outside the tasklet. Write it as a plain function and wait with blockOn(promise)',
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */
@@ -87,32 +86,112 @@ export function blockingInMain(what: string, alternative: string): TaskletError 
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
   if (typeof value === 'string') return `type string (${JSON.stringify(value.slice(0, 30))})`;
   return `type ${typeof value} (${String(value)})`;
 }
 
-/** Throws a TypeError naming `name` unless `value` is a function. */
+// --- argument checks: Node's own codes and message shapes ------------------------
+
+type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+
+function withCode<E extends Error>(err: E, code: ArgErrorCode): E & { code: ArgErrorCode } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  // Node's own errors read "TypeError [ERR_X]: ..." in stack traces.
+  err.name = `${err.name} [${code}]`;
+  void err.stack;
+  delete (err as { name?: string }).name;
+  return err as E & { code: ArgErrorCode };
+}
+
+/** "argument" for a plain name, "property" for `options.x` (as Node says). */
+function kind(name: string): string {
+  return name.includes('.') || name.includes('[') ? 'property' : 'argument';
+}
+
+/** A TypeError with code ERR_INVALID_ARG_TYPE: `The "name" argument must be ${expected}. Received ...`. */
+export function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+  return withCode(new TypeError(`The "${name}" ${kind(name)} must be ${expected}. Received ${describe(value)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+/** A TypeError with code ERR_INVALID_ARG_VALUE: `The argument 'name' ${reason}. Received ...`. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError {
+  return withCode(new TypeError(`The ${kind(name)} '${name}' ${reason}. Received ${describe(value)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** A RangeError with code ERR_OUT_OF_RANGE: `The value of "name" is out of range. It must be ${range}. Received ...`. */
+export function outOfRange(name: string, range: string, value: unknown): RangeError {
+  return withCode(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** Throws ERR_INVALID_ARG_TYPE naming `name` unless `value` is a function. */
 export function checkFunction(name: string, value: unknown): asserts value is (...args: any[]) => unknown {
-  if (typeof value !== 'function') {
-    const err = new TypeError(messages.notFunction(name, value));
-    (err as { code?: string }).code = 'ERR_INVALID_ARG';
-    throw err;
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+}
+
+const AsyncFunction = (async () => {}).constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
+/**
+ * Throws unless `value` is a function a tasklet can run: an async function
+ * (or async generator function) would leave the tasklet at its first await,
+ * so it is refused with ERR_INVALID_ARG_VALUE saying why.
+ */
+export function checkTaskletFunction(name: string, value: unknown): asserts value is (...args: any[]) => unknown {
+  checkFunction(name, value);
+  if (value instanceof AsyncFunction || value instanceof AsyncGeneratorFunction) {
+    throw withCode(new TypeError(messages.asyncFunction(name)), 'ERR_INVALID_ARG_VALUE');
   }
 }
 
-/** Throws a RangeError (or TypeError for non-numbers) naming `name` unless `value` is a number in [min, max]. */
-export function checkNumber(name: string, value: unknown, min: number, max = Infinity): asserts value is number {
-  const range = max === Infinity ? `a number >= ${min}` : `a number from ${min} to ${max}`;
-  if (typeof value !== 'number') {
-    const err = new TypeError(messages.notNumber(name, value, range));
-    (err as { code?: string }).code = 'ERR_INVALID_ARG';
-    throw err;
+/**
+ * Throws ERR_INVALID_ARG_TYPE unless `value` is a number, ERR_OUT_OF_RANGE
+ * unless it lies in [min, max] (NaN never does); with `integer`, a whole
+ * number (Infinity passes when max is Infinity).
+ */
+export function checkNumber(
+  name: string,
+  value: unknown,
+  min: number,
+  max = Infinity,
+  integer = false,
+): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  const whole = integer ? 'an integer ' : '';
+  const range = max === Infinity ? `${whole}>= ${min}` : `${whole}>= ${min} and <= ${max}`;
+  if (!(value >= min && value <= max)) throw outOfRange(name, range, value);
+  if (integer && value !== Infinity && !Number.isInteger(value)) throw outOfRange(name, range, value);
+}
+
+/** Throws ERR_INVALID_ARG_TYPE naming `name` unless `value` is a string. */
+export function checkString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+}
+
+/** Throws ERR_INVALID_ARG_TYPE naming `name` unless `value` is an array. */
+export function checkArray(name: string, value: unknown): asserts value is unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+}
+
+/**
+ * Checks an options argument: undefined gives `{}`; anything but a plain
+ * object is ERR_INVALID_ARG_TYPE; a key not in `known` is
+ * ERR_INVALID_ARG_VALUE naming it (a typo must not be ignored silently).
+ */
+export function checkOptions<O extends object>(name: string, value: O | undefined, known: readonly string[]): O {
+  if (value === undefined) return {} as O;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgType(name, 'of type object', value);
   }
-  if (!(value >= min && value <= max)) {
-    const err = new RangeError(messages.notNumber(name, value, range));
-    (err as { code?: string }).code = 'ERR_INVALID_ARG';
-    throw err;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw invalidArgValue(`${name}.${key}`, (value as Record<string, unknown>)[key], `is not a known option (known: ${known.join(', ')})`);
+    }
   }
+  return value;
 }

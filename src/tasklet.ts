@@ -1,7 +1,7 @@
 // The Tasklet class (Stackless's tasklet) and the module-level scheduling
 // functions: spawn, tasklet(f)(...), schedule, scheduleRemove, run, ...
 import { native } from './native';
-import { TaskletError, TaskletExit, blockingInMain, checkFunction, messages } from './errors';
+import { TaskletError, TaskletExit, blockingInMain, checkArray, checkFunction, messages } from './errors';
 import * as als from './async-context';
 import {
   Phase,
@@ -70,9 +70,7 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
   /** Binds `fn` (and, when given, its arguments, which makes the tasklet alive). Only before it starts. */
   bind(fn: (...args: any[]) => R, args?: unknown[]): this {
     checkFunction('fn', fn);
-    if (args !== undefined && !Array.isArray(args)) {
-      throw new TypeError(messages.notArray('args', args));
-    }
+    if (args !== undefined) checkArray('args', args);
     const s = this[kState];
     if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('bind()'));
     if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('bind()'));
