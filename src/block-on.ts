@@ -2,9 +2,9 @@
 // tasklet until the promise settles; sleep; deferredTasklet and
 // blockingTasklet, the seeds' decorators.
 import { native } from './native';
-import { blockingInMain, checkFunction, checkNumber } from './errors';
+import { blockingInMain, checkNumber, checkTaskletFunction } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from './scheduler';
-import { Tasklet, spawn } from './tasklet';
+import { type Tasklet, spawn } from './tasklet';
 
 const PENDING = Symbol('pending');
 const noop = (): void => {};
@@ -26,40 +26,67 @@ export function blockOn<T>(value: T | PromiseLike<T>): T {
   }
   checkSuspendable();
 
-  const me = getCurrentTasklet();
-  const s = stateOf(me);
-  let waiting = true;
-  const onFulfilled = (v: unknown): void => {
-    if (!waiting) return;
-    waiting = false;
-    s.resumeFailed = false;
+  // The callbacks reach the tasklet only through `waiter`: a tasklet that
+  // stops waiting (killed, thrown into) is let go by the promise at once.
+  let waiter: Tasklet | null = getCurrentTasklet();
+  const settle = (failed: boolean, v: unknown): void => {
+    const t = waiter;
+    if (t === null) return;
+    waiter = null;
+    const s = stateOf(t);
+    s.resumeFailed = failed;
     s.resumeValue = v;
-    wake(me);
+    wake(t);
   };
-  const onRejected = (e: unknown): void => {
-    if (!waiting) return;
-    waiting = false;
-    s.resumeFailed = true;
-    s.resumeValue = e;
-    wake(me);
-  };
+  const onFulfilled = (v: unknown): void => settle(false, v);
+  const onRejected = (e: unknown): void => settle(true, e);
   if (value instanceof Promise) value.then(onFulfilled, onRejected);
   else Promise.resolve(value as PromiseLike<T>).then(onFulfilled, onRejected);
   return block(() => {
-    waiting = false;
+    waiter = null;
   }) as T;
 }
 
-/** Suspends the calling tasklet for `ms` milliseconds (timers keep running meanwhile). */
+/** setTimeout's longest delay (2^31 - 1 ms); longer sleeps chain timers. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Suspends the calling tasklet for `ms` milliseconds (timers keep running
+ * meanwhile). Any `ms >= 0` is honoured (longer than setTimeout's limit:
+ * chained timers); `Infinity` sleeps until the tasklet is killed. A tasklet
+ * killed or thrown into while it sleeps leaves no timer behind.
+ */
 export function sleep(ms: number): void {
   checkNumber('ms', ms, 0);
   if (!inTasklet()) throw blockingInMain('sleep()', "use await setTimeout() from 'node:timers/promises'");
-  blockOn(new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  checkSuspendable();
+  const me = getCurrentTasklet();
+  let left = ms;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(fire, step);
+  };
+  const fire = (): void => {
+    if (left > 0) return arm();
+    timer = undefined;
+    const s = stateOf(me);
+    s.resumeFailed = false;
+    s.resumeValue = undefined;
+    wake(me);
+  };
+  // Infinity: no timer at all; like any wait, it holds no handle open.
+  if (ms !== Infinity) arm();
+  block(() => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  });
 }
 
 /** Wraps `fn` so that each call runs it in a new tasklet and returns a Promise of its result (TaskletExit gives undefined). */
 export function deferredTasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<Awaited<R>> {
-  checkFunction('fn', fn);
+  checkTaskletFunction('fn', fn);
   return (...args: A) => {
     try {
       return spawn(fn, ...args).result;
@@ -71,10 +98,10 @@ export function deferredTasklet<A extends unknown[], R>(fn: (...args: A) => R): 
 
 /** Wraps `fn` so that each call, made in a tasklet, runs it in a new tasklet and blocks until it ends. */
 export function blockingTasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Awaited<R> {
-  checkFunction('fn', fn);
+  checkTaskletFunction('fn', fn);
   return (...args: A) => {
     if (!inTasklet()) throw blockingInMain('blockingTasklet()', 'use deferredTasklet() and await its Promise');
-    const t: Tasklet<R> = spawn(fn, ...args);
+    const t = spawn(fn, ...args);
     return blockOn(t.result);
   };
 }

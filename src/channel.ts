@@ -9,7 +9,7 @@ import {
   OP_WAKE,
   type ChannelBaseInstance,
 } from './native';
-import { ChannelClosedError, blockingInMain, checkNumber, messages } from './errors';
+import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, messages, outOfRange } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf, wake } from './scheduler';
 import { Tasklet } from './tasklet';
 
@@ -77,15 +77,9 @@ export class Channel<T = unknown> extends native.ChannelBase {
   #preference: Preference = -1;
 
   /** Creates a channel: a rendezvous by default, or buffered with `capacity`. */
-  constructor(options: ChannelOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`The "options" argument must be an object. Received ${typeof options}`);
-    }
-    const capacity = options.capacity ?? 0;
-    checkNumber('options.capacity', capacity, 0);
-    if (capacity !== Infinity && !Number.isInteger(capacity)) {
-      throw new RangeError(`The "options.capacity" argument must be a whole number or Infinity. Received ${capacity}`);
-    }
+  constructor(options?: ChannelOptions) {
+    const capacity = checkOptions('options', options, ['capacity']).capacity ?? 0;
+    checkNumber('options.capacity', capacity, 0, Infinity, true);
     super(capacity);
   }
 
@@ -190,10 +184,8 @@ export class Channel<T = unknown> extends native.ChannelBase {
     return this.#preference;
   }
   set preference(value: Preference) {
-    if (value !== -1 && value !== 0 && value !== 1) {
-      const err = typeof value === 'number' ? RangeError : TypeError;
-      throw new err(`The "preference" argument must be -1, 0 or 1. Received ${String(value)}`);
-    }
+    if (typeof value !== 'number') throw invalidArgType('preference', 'of type number', value);
+    if (value !== -1 && value !== 0 && value !== 1) throw outOfRange('preference', '-1, 0 or 1', value);
     this.#preference = value;
   }
 

@@ -1,6 +1,6 @@
 // Engine settings (strand stack size, time slice) and debug counters.
 import { native } from './native';
-import { checkNumber } from './errors';
+import { checkNumber, checkOptions } from './errors';
 import { getTimeSlice, live, setTimeSlice } from './scheduler';
 
 /** Options for {@link configure}. */
@@ -12,9 +12,10 @@ export interface ConfigureOptions {
 }
 
 /** Changes engine settings for this thread; returns the settings now in force. */
-export function configure(options: ConfigureOptions = {}): Required<ConfigureOptions> {
+export function configure(options?: ConfigureOptions): Required<ConfigureOptions> {
+  options = checkOptions('options', options, ['stackSize', 'timeSlice']);
   if (options.stackSize !== undefined) {
-    checkNumber('options.stackSize', options.stackSize, 256 * 1024, 2 ** 32);
+    checkNumber('options.stackSize', options.stackSize, 256 * 1024, 2 ** 32, true);
     native.setStackSize(options.stackSize);
   }
   if (options.timeSlice !== undefined) {

@@ -69,8 +69,6 @@ export const messages = {
     `the OS refused a new strand thread (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',
   channelClosed: (what: string) => `${what}: the channel is closed`,
-  selectCase: (index: number) =>
-    `The "cases[${index}]" argument must be { receive: channel }, { send: channel, value } or { default: true }`,
   notRunnable: (what: string) =>
     `${what}: the tasklet has a function but no arguments; call setup() or bind(fn, args) first`,
   asyncFunction: (name: string) =>

@@ -13,7 +13,7 @@ export {
 } from './tasklet';
 export { blockOn, sleep, deferredTasklet, blockingTasklet } from './block-on';
 export { Channel, type ChannelOptions, type Preference } from './channel';
-export { select, type SelectCase, type SelectResult } from './select';
+export { select, type SelectCase, type SelectResult, type SelectResultOf, type SelectCaseResult } from './select';
 export { TaskletError, TaskletExit, ChannelClosedError, type TaskletErrorCode } from './errors';
 export {
   ThreadPool,

@@ -1,7 +1,7 @@
 // select(): wait on several channel operations and complete exactly one,
 // the first that is ready (Go's select; Stackless has none).
 import { OP_CLOSED, OP_WAKE, OP_WOULD_BLOCK, type ChannelBaseInstance } from './native';
-import { ChannelClosedError, blockingInMain, messages } from './errors';
+import { ChannelClosedError, blockingInMain, invalidArgType, invalidArgValue, messages } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf } from './scheduler';
 import { Channel, type CaseWaiter, completeReceiver, completeSender } from './channel';
 import type { Tasklet } from './tasklet';
@@ -21,6 +21,24 @@ export interface SelectResult<T = unknown> {
   /** True when a receive case completed because its channel is closed and drained. */
   closed: boolean;
 }
+
+/** The result of case `C` at index `I`: a receive case's value keeps its channel's type. */
+export type SelectCaseResult<C, I extends number> = C extends { receive: Channel<infer T> }
+  ? { index: I; value: T; closed: false } | { index: I; value: undefined; closed: true }
+  : C extends { send: Channel<any> } | { default: true }
+    ? { index: I; value: undefined; closed: false }
+    : SelectResult;
+
+type IndexOf<K> = K extends `${infer N extends number}` ? N : never;
+
+/**
+ * What {@link select} returns for the cases `C`: for a tuple of cases, a
+ * union that `result.index === i` narrows to case i's result; for an array
+ * of unknown length, {@link SelectResult}.
+ */
+export type SelectResultOf<C extends readonly SelectCase<any>[]> = number extends C['length']
+  ? SelectResult<C[number] extends { receive: Channel<infer T> } ? T : unknown>
+  : { [K in keyof C]: SelectCaseResult<C[K], IndexOf<K>> }[number];
 
 const out: unknown[] = [undefined, undefined, false];
 
@@ -62,9 +80,8 @@ class Case implements CaseWaiter {
 }
 
 function checkCases(cases: unknown): asserts cases is SelectCase[] {
-  if (!Array.isArray(cases) || cases.length === 0) {
-    throw new TypeError('The "cases" argument must be a non-empty array of select cases');
-  }
+  if (!Array.isArray(cases)) throw invalidArgType('cases', 'an instance of Array', cases);
+  if (cases.length === 0) throw invalidArgValue('cases', cases, 'must not be empty');
   let defaults = 0;
   cases.forEach((c, i) => {
     const ok =
@@ -73,10 +90,12 @@ function checkCases(cases: unknown): asserts cases is SelectCase[] {
       (('receive' in c && c.receive instanceof Channel) ||
         ('send' in c && c.send instanceof Channel) ||
         ('default' in c && c.default === true));
-    if (!ok) throw new TypeError(messages.selectCase(i));
+    if (!ok) {
+      throw invalidArgValue(`cases[${i}]`, c, 'must be { receive: channel }, { send: channel, value } or { default: true }');
+    }
     if ('default' in c) defaults++;
   });
-  if (defaults > 1) throw new TypeError('The "cases" argument must have at most one default case');
+  if (defaults > 1) throw invalidArgValue('cases', cases, 'must have at most one default case');
 }
 
 function preferenceOf(ch: Channel<unknown>): number {
@@ -90,7 +109,8 @@ function preferenceOf(ch: Channel<unknown>): number {
  * A receive case on a closed, drained channel is ready (`closed: true`);
  * a send case on a closed channel throws ChannelClosedError.
  */
-export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T> {
+export function select<const C extends readonly SelectCase<any>[]>(cases: C): SelectResultOf<C>;
+export function select(cases: readonly SelectCase[]): SelectResult {
   checkCases(cases);
   const defaultIndex = cases.findIndex((c) => 'default' in c);
   const blocking = defaultIndex < 0;
@@ -116,7 +136,7 @@ export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T
         if (t !== null) resume(t, preferenceOf(c.receive) > 0);
       }
       if (isException) throw value;
-      return { index: i, value: value as T, closed: false };
+      return { index: i, value, closed: false };
     }
     if ('send' in c) {
       const base = c.send as unknown as ChannelBaseInstance;
@@ -147,5 +167,5 @@ export function select<T = unknown>(cases: Array<SelectCase<T>>): SelectResult<T
       (c.send as unknown as ChannelBaseInstance)._wait(w, true, c.value, false);
     }
   });
-  return block(() => group.cancelAll()) as SelectResult<T>;
+  return block(() => group.cancelAll()) as SelectResult;
 }

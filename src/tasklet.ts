@@ -1,7 +1,7 @@
 // The Tasklet class (Stackless's tasklet) and the module-level scheduling
 // functions: spawn, tasklet(f)(...), schedule, scheduleRemove, run, ...
 import { native } from './native';
-import { TaskletError, TaskletExit, blockingInMain, checkArray, checkFunction, messages } from './errors';
+import { TaskletError, TaskletExit, blockingInMain, checkArray, checkTaskletFunction, invalidArgType, messages } from './errors';
 import * as als from './async-context';
 import {
   Phase,
@@ -30,7 +30,7 @@ let nextId = 0;
  * anywhere in its call stack (blockOn, channels, schedule) while the event
  * loop and other tasklets go on.
  */
-export class Tasklet<R = unknown> extends native.TaskletBase {
+export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.TaskletBase {
   /** A number unique among this thread's tasklets (main is 0). */
   readonly id: number;
   /** A name for logs and debugging; defaults to the function's name. */
@@ -39,13 +39,13 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
   readonly [kState]: State;
 
   /** Creates a tasklet that is not yet runnable: call setup() (or bind() and insert()). */
-  constructor(fn?: (...args: any[]) => R) {
+  constructor(fn?: (...args: A) => R) {
     super();
-    if (fn !== undefined) checkFunction('fn', fn);
+    if (fn !== undefined) checkTaskletFunction('fn', fn);
     this.id = nextId++;
     this.name = fn?.name ?? '';
     this[kState] = {
-      fn,
+      fn: fn as State['fn'],
       args: [],
       phase: Phase.New,
       queued: false,
@@ -68,13 +68,13 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
   }
 
   /** Binds `fn` (and, when given, its arguments, which makes the tasklet alive). Only before it starts. */
-  bind(fn: (...args: any[]) => R, args?: unknown[]): this {
-    checkFunction('fn', fn);
+  bind(fn: (...args: A) => R, args?: A): this {
+    checkTaskletFunction('fn', fn);
     if (args !== undefined) checkArray('args', args);
     const s = this[kState];
     if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('bind()'));
     if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('bind()'));
-    s.fn = fn;
+    s.fn = fn as State['fn'];
     if (this.name === '') this.name = fn.name;
     if (args !== undefined) {
       s.args = args;
@@ -84,7 +84,7 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
   }
 
   /** Binds the arguments and inserts the tasklet in the run queue: it starts on the event loop. */
-  setup(...args: unknown[]): this {
+  setup(...args: A): this {
     const s = this[kState];
     if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main('setup()'));
     if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('setup()'));
@@ -126,6 +126,7 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
 
   /** Raises `error` at its suspension point and runs it now. */
   throw(error: unknown): void {
+    if (error === undefined) throw invalidArgType('error', 'specified (the error to raise in the tasklet)', error);
     if (this[kState].phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead('throw()'));
     this.#raise(error, 'throw()');
   }
@@ -154,11 +155,12 @@ export class Tasklet<R = unknown> extends native.TaskletBase {
       throw new TaskletError('ERR_MAIN_TASKLET', messages.main(what));
     }
     if (s.phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead(what));
-    if (s.fn === undefined && s.phase < Phase.Started) {
-      throw new TaskletError('ERR_TASKLET_NOT_BOUND', messages.notBound(what));
+    if (s.phase === Phase.New) {
+      // Stackless: a tasklet bound to a function but not to arguments is not runnable.
+      if (s.fn === undefined) throw new TaskletError('ERR_TASKLET_NOT_BOUND', messages.notBound(what));
+      throw new TaskletError('ERR_TASKLET_NOT_RUNNABLE', messages.notRunnable(what));
     }
     if (s.blocked) throw new TaskletError('ERR_TASKLET_BLOCKED', messages.blocked(what));
-    if (s.phase === Phase.New) s.phase = Phase.Ready;
   }
 
   /** True from setup() (or bind with arguments) until the tasklet ends; always true for main. */
@@ -208,15 +210,15 @@ als.installPatches(inTasklet);
 native.setTrackContextFrame(!als.hooksMode);
 
 /** Stackless's shorthand: `tasklet(f)(x, y)` creates, sets up and returns a tasklet running f(x, y). */
-export function tasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Tasklet<R> {
-  checkFunction('fn', fn);
-  return (...args: A) => new Tasklet<R>(fn).setup(...args);
+export function tasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Tasklet<R, A> {
+  checkTaskletFunction('fn', fn);
+  return (...args: A) => new Tasklet<R, A>(fn).setup(...args);
 }
 
 /** Creates a tasklet running fn(...args); it starts on the event loop without anything more. */
-export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Tasklet<R> {
-  checkFunction('fn', fn);
-  return new Tasklet<R>(fn).setup(...args);
+export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Tasklet<R, A> {
+  checkTaskletFunction('fn', fn);
+  return new Tasklet<R, A>(fn).setup(...args);
 }
 
 /** Yields: the current tasklet goes to the back of the run queue and the next one runs. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   TaskletError,
   TaskletExit,
@@ -121,10 +121,63 @@ describe('sleep()', () => {
   });
 
   it('validates ms and refuses main', () => {
-    expect(() => sleep(-1)).toThrow(RangeError);
-    expect(() => sleep('1' as never)).toThrow(/"ms" argument must be a number/);
+    expect(() => sleep(-1)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => sleep(NaN)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => sleep('1' as never)).toThrow(/"ms" argument must be of type number/);
     expect(() => sleep(1)).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
     expect(() => sleep(1)).toThrow(/timers\/promises/);
+  });
+
+  it('sleeps longer than setTimeout allows (2 ** 31 ms and more) by chaining timers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = spawn(() => sleep(2 ** 31 + 5_000));
+      await nextMacrotask();
+      expect(t.blocked).toBe(true);
+      vi.advanceTimersByTime(2 ** 31 - 1);
+      await nextMacrotask();
+      expect(t.blocked).toBe(true);
+      vi.advanceTimersByTime(5_000);
+      await nextMacrotask();
+      expect(t.blocked).toBe(true);
+      vi.advanceTimersByTime(1);
+      await t.result;
+      expect(t.alive).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sleep(2 ** 31), sleep(3e9) and sleep(Infinity) keep sleeping, with no warning, until killed', () => {
+    const r = runChild(
+      `const ts = [2 ** 31, 3e9, Infinity].map((ms) => T.spawn(() => T.sleep(ms)));
+       const keep = setTimeout(() => {}, 10_000);
+       setTimeout(() => {
+         console.log(ts.map((t) => t.blocked).join());
+         for (const t of ts) t.kill();
+         console.log(ts.map((t) => t.alive).join());
+         clearTimeout(keep);
+       }, 200);`,
+      { timeoutMs: 10_000 },
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).not.toMatch(/TimeoutOverflowWarning/);
+    expect(r.stdout).toBe('true,true,true\nfalse,false,false\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('a tasklet killed or thrown into while it sleeps leaves no timer: the process exits at once', () => {
+    const r = runChild(
+      `const start = Date.now();
+       const a = T.spawn(() => { try { T.sleep(60_000); } finally { console.log('a finally'); } });
+       const b = T.spawn(() => { try { T.sleep(60_000); } catch (e) { console.log('b caught ' + e.message); } });
+       setTimeout(() => { a.kill(); b.throw(new Error('stop')); }, 10);
+       process.on('exit', () => console.log(Date.now() - start < 2_000 ? 'exited promptly' : 'exited late'));`,
+      { timeoutMs: 20_000 },
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout).toBe('a finally\nb caught stop\nexited promptly\n');
+    expect(r.status).toBe(0);
   });
 
   it('1000 tasklets blocked on timers all finish', async () => {
@@ -137,6 +190,28 @@ describe('sleep()', () => {
     );
     await Promise.all(ts.map((t) => t.result));
     expect(done).toBe(1000);
+  });
+});
+
+describe('blockOn() and kill()', () => {
+  it('a killed tasklet is let go by the promise it waited on (collectable before it settles)', () => {
+    const r = runChild(
+      `const never = new Promise(() => {});
+       globalThis.keep = never;
+       const reg = new FinalizationRegistry((what) => console.log(what + ' collected'));
+       (() => {
+         const t = T.spawn(() => T.blockOn(never));
+         reg.register(t, 'tasklet');
+         setTimeout(() => t.kill(), 10);
+       })();
+       (async () => {
+         await new Promise((r) => setTimeout(r, 50));
+         for (let i = 0; i < 10; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+       })();`,
+      { flags: ['--expose-gc'], timeoutMs: 10_000 },
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout).toBe('tasklet collected\n');
   });
 });
 
