@@ -24,7 +24,7 @@ describe('new Channel()', () => {
     const ch = new Channel();
     expect(ch.preference).toBe(-1);
     expect(() => (ch.preference = 2 as never)).toThrow(RangeError);
-    expect(() => (ch.preference = 2 as never)).toThrow(/"preference" argument must be -1, 0 or 1/);
+    expect(() => (ch.preference = 2 as never)).toThrow(/"preference" is out of range. It must be -1, 0 or 1/);
     expect(() => (ch.preference = 'x' as never)).toThrow(TypeError);
     ch.preference = 1;
     expect(ch.preference).toBe(1);
@@ -312,7 +312,7 @@ describe('select()', () => {
   });
 
   it('validates cases and refuses to block main', () => {
-    expect(() => select([])).toThrow(/"cases" argument/);
+    expect(() => select([])).toThrow(/argument 'cases' must not be empty/);
     expect(() => select([{ nope: 1 } as never])).toThrow(/cases\[0\]/);
     expect(() => select([{ receive: new Channel() }])).toThrow(
       expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }),

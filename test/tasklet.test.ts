@@ -4,13 +4,16 @@ import {
   TaskletError,
   TaskletExit,
   blockOn,
+  blockingTasklet,
   configure,
+  deferredTasklet,
   getcurrent,
   getmain,
   getruncount,
   schedule,
   sleep,
   spawn,
+  stats,
   tasklet,
 } from '../dist/cjs/index.js';
 import { nextMacrotask, runChild } from './helpers';
@@ -34,7 +37,7 @@ describe('spawn()', () => {
 
   it('names the argument when fn is not a function', () => {
     expect(() => spawn(42 as never)).toThrow(TypeError);
-    expect(() => spawn(42 as never)).toThrow(/"fn" argument must be a function/);
+    expect(() => spawn(42 as never)).toThrow(/"fn" argument must be of type function/);
   });
 });
 
@@ -69,7 +72,7 @@ describe('new Tasklet()', () => {
     t.insert();
     expect(await t.result).toBe(2);
     expect(() => t.bind(() => 0)).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_STARTED' }));
-    expect(() => new Tasklet().bind(() => 0, 'x' as never)).toThrow(/"args" argument must be an array/);
+    expect(() => new Tasklet().bind(() => 0, 'x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"args"') }));
   });
 
   it('gets unique ids and a name from its function', () => {
@@ -80,6 +83,30 @@ describe('new Tasklet()', () => {
     expect(a.name).toBe('worker');
     b.name = 'custom';
     expect(b.name).toBe('custom');
+  });
+});
+
+describe('async functions', () => {
+  async function asyncFn(): Promise<void> {}
+  async function* asyncGen(): AsyncGenerator<number> {}
+  it.each([
+    ['spawn()', (f: never) => spawn(f)],
+    ['tasklet()', (f: never) => tasklet(f)],
+    ['new Tasklet()', (f: never) => new Tasklet(f)],
+    ['Tasklet#bind()', (f: never) => new Tasklet().bind(f, [])],
+    ['deferredTasklet()', (f: never) => deferredTasklet(f)],
+    ['blockingTasklet()', (f: never) => blockingTasklet(f)],
+  ])('%s refuses them with an argument error that says to use a plain function and blockOn', (_, call) => {
+    for (const f of [asyncFn, asyncGen, async () => 1]) {
+      expect(() => call(f as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"fn".*plain function.*blockOn/s) }),
+      );
+    }
+    expect(stats().liveTasklets).toBe(0);
+  });
+
+  it('a plain function returning a promise is still accepted (its result adopts the promise)', async () => {
+    expect(await spawn(() => Promise.resolve(7)).result).toBe(7);
   });
 });
 
@@ -98,6 +125,22 @@ describe('Tasklet#run()', () => {
     log.push('after second run');
     expect(log).toEqual(['before', 't1', 'after first run', 't2', 'after second run']);
     expect(t.alive).toBe(false);
+  });
+
+  it('refuses a tasklet bound to a function but not to arguments (Stackless): ERR_TASKLET_NOT_RUNNABLE', async () => {
+    let ran = false;
+    const g = (): void => {
+      ran = true;
+    };
+    for (const t of [new Tasklet(() => 0).bind(g), new Tasklet(g)]) {
+      expect(t.alive).toBe(false);
+      expect(() => t.run()).toThrow(expect.objectContaining({ name: 'TaskletError', code: 'ERR_TASKLET_NOT_RUNNABLE' }));
+      expect(() => t.insert()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_NOT_RUNNABLE', message: expect.stringMatching(/insert\(\).*no arguments/) }));
+      expect(t.scheduled).toBe(false);
+    }
+    await nextMacrotask();
+    expect(ran).toBe(false);
+    expect(() => new Tasklet().run()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_NOT_BOUND' }));
   });
 
   it('refuses dead and blocked tasklets with a code', async () => {
@@ -230,6 +273,20 @@ describe('Tasklet#throw()', () => {
     t.throw(boom);
     expect(caught).toBe(boom);
     await expect(t.result).rejects.toBe(boom);
+  });
+
+  it('without an error is an argument error, checked before any state (main and ended tasklets too)', async () => {
+    const t = spawn(() => sleep(10_000));
+    await nextMacrotask();
+    const ended = spawn(() => 1);
+    await ended.result;
+    for (const target of [t, getmain(), ended]) {
+      expect(() => (target.throw as () => void)()).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"error"') }),
+      );
+    }
+    expect(t.blocked).toBe(true);
+    t.kill();
   });
 
   it('throwing to an ended tasklet is ERR_TASKLET_DEAD', async () => {
