@@ -1,0 +1,55 @@
+// Compiled by test/types.test.ts with tsc --strict under several module
+// resolutions, as a user's project would; every @ts-expect-error must hold.
+import { Channel, Tasklet, select, spawn, tasklet } from 'tasklet';
+import { Endpoint, readBody, serve } from 'tasklet/http';
+
+// tasklet/http resolves (typesVersions under node10) and is typed.
+export const server: ReturnType<typeof serve> = serve((req, res) => {
+  const body: Buffer = readBody(req);
+  res.end(body);
+});
+export const endpoint: Endpoint = new Endpoint();
+
+// select(): each case keeps its channel's type; the index narrows the result.
+const nums = new Channel<number>();
+const strs = new Channel<string>();
+export function pick(): string {
+  const r = select([{ receive: nums }, { receive: strs }, { default: true }]);
+  if (r.index === 0) {
+    if (r.closed) return 'nums closed';
+    const n: number = r.value;
+    return n.toFixed(1);
+  }
+  if (r.index === 1) {
+    if (!r.closed) {
+      const s: string = r.value;
+      // @ts-expect-error a string channel's value is not a number
+      const wrong: number = r.value;
+      return s + String(wrong);
+    }
+    // @ts-expect-error a closed case has no value
+    const none: string = r.value;
+    return none;
+  }
+  // @ts-expect-error only three cases
+  if (r.index === 3) return 'no such case';
+  return 'default';
+}
+export function sendOrReceive(): void {
+  const r = select([{ send: nums, value: 1 }, { receive: strs }]);
+  if (r.index === 0) {
+    const v: undefined = r.value;
+    void v;
+  }
+}
+
+// Tasklets are typed by their function's arguments and result.
+const t = new Tasklet((a: number) => a * 2);
+t.setup(21);
+// @ts-expect-error setup() takes the function's arguments
+t.setup('21');
+export const doubled: Promise<number> = t.result;
+spawn((a: number, b: string) => a + b, 1, 'x');
+// @ts-expect-error spawn() checks the arguments against the function
+spawn((a: number) => a, 'x');
+export const joined: Promise<string> = tasklet((a: string, b: string) => a + b)('x', 'y').result;
