@@ -1,0 +1,79 @@
+// The README's examples run as shown: each ```ts block is compiled to an ES
+// module (types stripped by TypeScript) and run from the repository root in a
+// child process with a time limit; `import 'tasklet'` resolves to this
+// package by its own name.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const runDir = path.join(root, '.docs-run');
+
+/** The ```ts blocks of a markdown file. */
+function examples(file: string): string[] {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Milliseconds from the last output to the process's exit. */
+  exitLag: number;
+}
+
+function runExample(name: string, source: string, timeoutMs = 20_000): Promise<Run> {
+  fs.mkdirSync(runDir, { recursive: true });
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const file = path.join(runDir, `${name}.mjs`);
+  fs.writeFileSync(file, js);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let last = Date.now();
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      last = Date.now();
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      last = Date.now();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, timedOut: signal === 'SIGKILL', exitLag: Date.now() - last });
+    });
+  });
+}
+
+afterAll(() => fs.rmSync(runDir, { recursive: true, force: true }));
+
+describe('README.md examples', () => {
+  const [first, second] = examples('README.md');
+
+  it('the first example runs, kills its sleeper, and exits well under a second after its last output', async () => {
+    const r = await runExample('readme-1', first);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/tasklet \d+: package\.json has \d+ lines/);
+    expect(r.stdout).toMatch(/killed\n/);
+    expect(r.stdout).toMatch(/\[ \d+, \d+, \d+ \]\n$/);
+    expect(r.exitLag).toBeLessThan(1_000);
+  });
+
+  it('the producer/consumer example prints 4950', async () => {
+    const r = await runExample('readme-2', second);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('4950\n');
+    expect(r.status).toBe(0);
+  });
+});
