@@ -120,11 +120,21 @@ export function runCount(): number {
 // --- time slice -------------------------------------------------------------
 
 let timeSlice = 10;
+/** When the open slice ends (performance.now() time); Infinity while run() drives the queue. */
 let sliceEnd = Infinity;
 let sliceChecks = 0;
+/**
+ * A slice is open from the first pump of a loop turn until the setImmediate
+ * that closes it: every pump in between (microtasks after wakes, spawns,
+ * promise callbacks) shares its budget, so no chain of microtasks can keep
+ * timers and I/O from their turn.
+ */
+let sliceOpen = false;
+let sliceStart = 0;
 
 export function setTimeSlice(ms: number): void {
   timeSlice = ms;
+  if (sliceOpen && sliceEnd !== Infinity) sliceEnd = sliceStart + ms; // applies to the open slice too
 }
 export function getTimeSlice(): number {
   return timeSlice;
@@ -180,8 +190,15 @@ export function switchTo(target: Tasklet, spin: boolean): void {
 
 /** Throws unless the current tasklet may suspend here; call before changing any state. */
 export function checkSuspendable(): void {
-  if (exiting && current !== main) throw new TaskletExit('process is exiting');
   if (current !== main) als.checkScope(stateOf(current));
+}
+
+/**
+ * During the exit pass a tasklet that would wait gets TaskletExit instead
+ * (nothing is left to wake it); calls that complete without waiting work.
+ */
+export function checkNotExiting(): void {
+  if (exiting && current !== main) throw new TaskletExit('process is exiting');
 }
 
 /** Suspends the current tasklet (already out of the queue) until someone resumes it. */
@@ -284,6 +301,10 @@ export function resume(t: Tasklet, now: boolean): void {
  * Returns what the waker left in resumeValue, or throws it when resumeFailed.
  */
 export function block(cancel: () => void): unknown {
+  if (exiting && current !== main) {
+    cancel();
+    checkNotExiting();
+  }
   const s = stateOf(current);
   s.blocked = true;
   s.cancelWait = cancel;
@@ -301,7 +322,7 @@ export function block(cancel: () => void): unknown {
 
 let pumpScheduled = false;
 
-/** Makes sure runnable tasklets run soon: in this macrotask's microtasks. */
+/** Makes sure runnable tasklets run soon: in this macrotask's microtasks (or after the loop's turn once the slice is over). */
 export function ensurePump(): void {
   if (pumpScheduled) return;
   pumpScheduled = true;
@@ -311,30 +332,44 @@ export function ensurePump(): void {
 function pump(): void {
   pumpScheduled = false;
   if (current !== main || queueLength === 0) return;
-  sliceEnd = performance.now() + timeSlice;
+  if (!sliceOpen) {
+    sliceOpen = true;
+    sliceStart = performance.now();
+    sliceEnd = sliceStart + timeSlice;
+    setImmediate(closeSlice);
+  } else if (performance.now() > sliceEnd) {
+    return; // the slice is over: closeSlice() runs the queue after timers and I/O
+  }
   mainPumping = true;
   try {
     switchTo(dequeue()!, true);
   } finally {
     mainPumping = false;
-    sliceEnd = Infinity;
-  }
-  if (queueLength > 0 && !pumpScheduled) {
-    // The slice is over: let timers and I/O have a turn first.
-    pumpScheduled = true;
-    setImmediate(pump);
   }
 }
 
-/** Runs queued tasklets until none is runnable (main only). */
+/** The loop had its turn (timers, I/O): a new slice for whatever is runnable. */
+function closeSlice(): void {
+  sliceOpen = false;
+  sliceEnd = Infinity;
+  pump();
+}
+
+/** Runs queued tasklets until none is runnable (main only), ignoring the time slice. */
 export function runAll(): void {
-  while (queueLength > 0) {
-    mainPumping = true;
-    try {
-      switchTo(dequeue()!, true);
-    } finally {
-      mainPumping = false;
+  const end = sliceEnd;
+  sliceEnd = Infinity;
+  try {
+    while (queueLength > 0) {
+      mainPumping = true;
+      try {
+        switchTo(dequeue()!, true);
+      } finally {
+        mainPumping = false;
+      }
     }
+  } finally {
+    sliceEnd = end;
   }
 }
 
@@ -351,25 +386,44 @@ export function runNow(t: Tasklet): void {
 }
 
 // --- exit: Stackless kills what is left so that finally blocks run ----------------
-// On a normal exit (the loop ran dry with tasklets still suspended) each one
-// gets TaskletExit; one that tries to block again meanwhile gets TaskletExit
-// again. process.exit() and worker.terminate() run no more user code: the
-// native cleanup hook unwinds suspended strands without running JavaScript.
+// On a normal exit (the loop ran dry with tasklets still suspended) the exit
+// pass goes round until no tasklet is left: each round runs every runnable
+// tasklet once (including those started during the pass) and raises
+// TaskletExit in each suspended one. During the pass calls that complete
+// without waiting work; a call that would wait gets TaskletExit. A pass whose
+// finally blocks keep making work ends after EXIT_ROUNDS rounds; what is
+// left then is unwound natively without running more code, as on
+// process.exit(). process.exit() and worker.terminate() run no user code:
+// the native cleanup hook unwinds suspended strands without running JavaScript.
+
+/** Rounds of the exit pass at most (each runs every runnable tasklet once). */
+const EXIT_ROUNDS = 1000;
+
+function exitRound(): void {
+  for (let n = queueLength; n > 0 && head !== null; n--) runNow(head);
+  for (const t of [...live]) {
+    const s = stateOf(t);
+    if (s.phase !== Phase.Started || s.queued) continue;
+    s.cancelWait?.();
+    s.cancelWait = undefined;
+    s.blocked = false;
+    s.pending = { error: new TaskletExit('process is exiting') };
+    runNow(t);
+  }
+}
 
 process.on('beforeExit', () => {
-  if (current !== main || live.size === 0) return;
+  if (current !== main || (live.size === 0 && queueLength === 0)) return;
   exiting = true;
   try {
-    for (const t of [...live]) {
-      const s = stateOf(t);
-      if (s.phase !== Phase.Started) continue;
-      s.cancelWait?.();
-      s.cancelWait = undefined;
-      s.blocked = false;
-      s.pending = { error: new TaskletExit('process is exiting') };
-      runNow(t);
-    }
+    for (let round = 0; round < EXIT_ROUNDS && (live.size > 0 || queueLength > 0); round++) exitRound();
   } finally {
     exiting = false;
+  }
+  if (live.size > 0) {
+    process.emitWarning(
+      `${live.size} tasklet(s) still running after ${EXIT_ROUNDS} rounds of TaskletExit at exit; unwound without running their finally blocks`,
+      'TaskletExitWarning',
+    );
   }
 });

@@ -6,6 +6,7 @@ import * as als from './async-context';
 import {
   Phase,
   type State,
+  checkNotExiting,
   checkSuspendable,
   enqueue,
   ensurePump,
@@ -246,6 +247,7 @@ export function scheduleRemove(): void {
     throw blockingInMain('scheduleRemove()', 'use schedule() or await in main');
   }
   checkSuspendable();
+  checkNotExiting();
   suspend(false);
 }
 

@@ -65,6 +65,64 @@ describe('schedule()', () => {
   });
 });
 
+describe('the time slice', () => {
+  // Each loop never waits for the event loop; a 50 ms timer must still fire
+  // within a few slices (issue: a wake during the slice kept the pump in
+  // microtasks for good).
+  const loops: Array<[string, string]> = [
+    ['a schedule() loop', `T.spawn(() => { for (;;) T.schedule(); });`],
+    ...[-1, 0, 1].map((p): [string, string] => [
+      `a channel ping-pong at preference ${p}`,
+      `const a = new T.Channel(), b = new T.Channel(); a.preference = b.preference = ${p};
+       T.spawn(() => { for (;;) { a.send(1); b.receive(); } });
+       T.spawn(() => { for (;;) { a.receive(); b.send(2); } });`,
+    ]),
+    ['spawn(() => {}) + schedule()', `T.spawn(() => { for (;;) { T.spawn(() => {}); T.schedule(); } });`],
+    [
+      'a select() ping-pong',
+      `const a = new T.Channel(), b = new T.Channel(); a.preference = b.preference = 0;
+       T.spawn(() => { for (;;) { T.select([{ send: a, value: 1 }]); T.select([{ receive: b }]); } });
+       T.spawn(() => { for (;;) { T.select([{ receive: a }]); T.select([{ send: b, value: 2 }]); } });`,
+    ],
+    ['blockOn() of promises settled in microtasks', `T.spawn(() => { for (;;) T.blockOn(Promise.resolve().then(() => 1)); });`],
+    [
+      'a buffered channel between two tasklets',
+      `const c = new T.Channel({ capacity: 4 });
+       T.spawn(() => { for (;;) c.send(1); });
+       T.spawn(() => { for (;;) c.receive(); });`,
+    ],
+  ];
+  it.each(loops)('%s lets a 50 ms timer fire', (_, loop) => {
+    const r = runChild(
+      `const start = Date.now();
+       setTimeout(() => { console.log('timer fired after', Date.now() - start < 2_000 ? 'a few slices' : 'too long'); process.exit(0); }, 50);
+       ${loop}`,
+      { timeoutMs: 10_000 },
+    );
+    expect(r.timedOut, 'the event loop was starved').toBe(false);
+    expect(r.stdout).toBe('timer fired after a few slices\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('configure({ timeSlice }) applies to the slice already running', async () => {
+    configure({ timeSlice: 0 });
+    let switches = 0;
+    let stop = false;
+    const t = spawn(() => {
+      while (!stop) {
+        switches++;
+        schedule();
+      }
+    });
+    await nextMacrotask();
+    stop = true;
+    configure({ timeSlice: 10 });
+    await t.result;
+    // A zero slice hands control back at the first clock check (every 16th switch).
+    expect(switches).toBeLessThanOrEqual(32);
+  });
+});
+
 describe('scheduleRemove()', () => {
   it('sleeps until insert() and refuses main', async () => {
     const log: string[] = [];
