@@ -155,6 +155,8 @@ export function nextTarget(): Tasklet {
 // --- switching ----------------------------------------------------------------
 
 let exiting = false;
+/** The exit pass gave up (EXIT_ROUNDS): the pump runs nothing more; native teardown unwinds what is left. */
+let halted = false;
 
 /**
  * Switches from the current tasklet to `target` and returns when the caller
@@ -324,14 +326,14 @@ let pumpScheduled = false;
 
 /** Makes sure runnable tasklets run soon: in this macrotask's microtasks (or after the loop's turn once the slice is over). */
 export function ensurePump(): void {
-  if (pumpScheduled) return;
+  if (pumpScheduled || halted) return;
   pumpScheduled = true;
   queueMicrotask(pump);
 }
 
 function pump(): void {
   pumpScheduled = false;
-  if (current !== main || queueLength === 0) return;
+  if (current !== main || queueLength === 0 || halted) return;
   if (!sliceOpen) {
     sliceOpen = true;
     sliceStart = performance.now();
@@ -420,9 +422,11 @@ process.on('beforeExit', () => {
   } finally {
     exiting = false;
   }
-  if (live.size > 0) {
+  if (live.size > 0 || queueLength > 0) {
+    halted = true;
     process.emitWarning(
-      `${live.size} tasklet(s) still running after ${EXIT_ROUNDS} rounds of TaskletExit at exit; unwound without running their finally blocks`,
+      `${live.size + queueLength} tasklet(s) still running after ${EXIT_ROUNDS} rounds of TaskletExit at exit; ` +
+        'the scheduler stops here and they are unwound without running more code',
       'TaskletExitWarning',
     );
   }

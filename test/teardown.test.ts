@@ -58,6 +58,60 @@ describe('process exit', () => {
     expect(r.stdout.trim()).toBe('second TaskletExit');
   });
 
+  it('a tasklet started during the exit pass is killed too: its finally runs, its result settles', () => {
+    const r = runChild(`
+      const ch = new T.Channel();
+      let late;
+      T.spawn(() => {
+        try { T.blockOn(new Promise(() => {})); }
+        finally {
+          late = T.spawn(() => { try { ch.receive(); } finally { console.log('late finally'); } });
+          late.result.then((v) => console.log('late result', v));
+        }
+      });
+      process.on('exit', () => console.log('live', T.stats().liveTasklets, 'balance', ch.balance));
+    `);
+    expectClean(r);
+    expect(r.stdout).toBe('late finally\nlate result undefined\nlive 0 balance 0\n');
+  });
+
+  it('an exit pass whose finally blocks keep spawning still ends, with a warning', () => {
+    const r = runChild(`
+      let generations = 0;
+      function forever() { try { T.sleep(Infinity); } finally { generations++; T.spawn(forever); } }
+      T.spawn(forever);
+      process.on('exit', () => console.log('ended after', generations > 100 ? 'many rounds' : generations));
+    `);
+    expectClean(r);
+    expect(r.stdout).toBe('ended after many rounds\n');
+    expect(r.stderr).toMatch(/TaskletExitWarning: \d+ tasklet\(s\) still running after 1000 rounds/);
+  });
+
+  it('during the exit pass, calls that do not wait work; only a wait gets TaskletExit', () => {
+    const r = runChild(`
+      const out = new T.Channel({ capacity: 2 });
+      const buffered = new T.Channel({ capacity: 1 });
+      let other;
+      T.spawn(() => {
+        T.blockOn(new Promise((r) => setTimeout(r, 5))); // let buffered fill first
+        try { T.blockOn(new Promise(() => {})); }
+        finally {
+          out.send('done');                               // room in the buffer: works
+          console.log('received', buffered.receive());    // a buffered value: works
+          T.schedule();                                   // yields, does not wait
+          other.kill();                                   // kill another tasklet
+          try { out.send('a'); out.send('b'); }           // the second one would wait
+          catch (e) { console.log('full:', e.name); }
+        }
+      });
+      other = T.spawn(() => { try { T.blockOn(new Promise(() => {})); } finally { console.log('other killed'); } });
+      buffered.sendAsync('kept');
+      process.on('exit', () => console.log('out has', out.buffered));
+    `);
+    expectClean(r);
+    expect(r.stdout).toBe('received kept\nother killed\nfull: TaskletExit\nout has 2\n');
+  });
+
   it('process.exit() from a tasklet exits with that code while others are suspended', () => {
     const r = runChild(`
       for (let i = 0; i < 20; i++) T.spawn(() => T.blockOn(new Promise(() => {})));
