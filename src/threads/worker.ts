@@ -3,9 +3,11 @@
 // Promises, and sends results or errors back on the result channel.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import type { QuitOrder, TaskSpec, WireJob, WireResult } from './protocol';
 import { errorToData } from './protocol';
+import { invalidArgValue, messages } from '../errors';
 import { POOL_WORKER } from './calls';
 import { HANDLE_KEY, ThreadChannel, fromWire } from './thread-channel';
 
@@ -31,15 +33,22 @@ async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown>
   const key = `${task.url}#${task.name ?? ''}`;
   let p = fromModule.get(key);
   if (p === undefined) {
-    p = dynamicImport(task.url).then((mod) => {
-      const name = task.name ?? 'default';
-      let fn = mod[name];
-      if (fn === undefined && name !== 'default') fn = (mod.default as Record<string, unknown> | undefined)?.[name];
-      if (typeof fn !== 'function') {
-        throw new TypeError(`The task's module ${task.url} has no function export "${name}"`);
-      }
-      return fn as (...args: unknown[]) => unknown;
-    });
+    p = dynamicImport(task.url).then(
+      (mod) => {
+        const name = task.name ?? 'default';
+        let fn = mod[name];
+        if (fn === undefined && name !== 'default') fn = (mod.default as Record<string, unknown> | undefined)?.[name];
+        if (typeof fn !== 'function') throw invalidArgValue('task.export', name, messages.notFunctionExport(task.url));
+        return fn as (...args: unknown[]) => unknown;
+      },
+      (error: unknown) => {
+        fromModule.delete(key); // the file may be there next time
+        if ((error as { code?: unknown; url?: unknown } | null)?.url !== task.url) throw error; // not the task's module itself
+        const notFound = new Error(messages.taskModuleNotFound(fileURLToPath(task.url), task.given, task.cwd));
+        (notFound as { code?: string }).code = 'ERR_MODULE_NOT_FOUND';
+        throw notFound;
+      },
+    );
     fromModule.set(key, p);
   }
   return p;
