@@ -255,6 +255,22 @@ describe('deferToThread() and friends (default pool, child processes)', () => {
     return expect(deferToThread(42 as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));
   });
 
+  it('a process shows all the output of its callInThread tasks, every run, and exits promptly', () => {
+    // Worker stdio reaches main asynchronously: before the fix the process
+    // exited once the results were in, losing most lines.
+    for (let run = 0; run < 5; run++) {
+      const r = runChild(
+        `for (let i = 0; i < 8; i++) T.callInThread((i) => { console.log('line ' + i); console.error('err ' + i); }, i);
+         T.callMultipleInThread([[(s) => console.log(s), ['multi a']], [(s) => console.log(s), ['multi b']]]);`,
+        { timeoutMs: 10_000 }, // the idle timeout (30 s) must not keep it alive
+      );
+      expect(r.timedOut).toBe(false);
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `line ${i}`), 'multi a', 'multi b']);
+      expect(r.stderr.split('\n').filter(Boolean).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `err ${i}`));
+    }
+  });
+
   it('a process that used the pool exits by itself once the work is done', () => {
     const r = runChild(`T.deferToThread((x) => x + 1, 1).then((v) => console.log('got', v));`, { timeoutMs: 15_000 });
     expect(r.timedOut).toBe(false);

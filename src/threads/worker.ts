@@ -54,6 +54,22 @@ async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown>
   return p;
 }
 
+/**
+ * Resolves once main has taken everything this job printed, or undefined
+ * when it has already. Node's worker stdio reaches main by message and
+ * calls a write's callback once main has it (callbacks run in order), so
+ * waiting for an empty write waits for every earlier one. A job's result is
+ * sent only after this: main, which exits once no result is pending (idle
+ * workers do not keep it alive), has then written all its tasks' output.
+ */
+function flushed(): Promise<unknown> | undefined {
+  const waits: Array<Promise<unknown>> = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.writableLength > 0) waits.push(new Promise((resolve) => stream.write('', resolve)));
+  }
+  return waits.length === 0 ? undefined : Promise.all(waits);
+}
+
 // Pull jobs while there are any; one at a time (a returned Promise is
 // awaited before the next job is taken).
 const { jobs, results, running } = workerData as {
@@ -79,6 +95,8 @@ async function serve(): Promise<void> {
     } catch (error) {
       result = { id: job.id, ok: false, error: errorToData(error) };
     }
+    const wait = flushed();
+    if (wait !== undefined) await wait;
     try {
       resultChannel.trySend(result);
     } catch (error) {
