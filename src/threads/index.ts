@@ -1,6 +1,6 @@
 // Twisted's reactor thread API over the default ThreadPool.
 import { checkNumber } from '../errors';
-import type { FunctionTask, ModuleTask, Task } from './protocol';
+import type { CheckedCalls, FunctionTask, ModuleTask, Task } from './protocol';
 import { ThreadPool } from './pool';
 
 let pool: ThreadPool | undefined;
@@ -50,7 +50,7 @@ export function callInThread(task: Task, ...args: unknown[]): void {
  * pool; does not wait; a failure stops the rest and is reported as a
  * process warning. A bad `calls` throws here.
  */
-export function callMultipleInThread(calls: ReadonlyArray<readonly [Task, readonly unknown[]]>): void {
+export function callMultipleInThread<const C extends ReadonlyArray<readonly [Task, readonly unknown[]]>>(calls: C & CheckedCalls<C>): void {
   report(getThreadPool().startMultiple(calls));
 }
 
@@ -62,5 +62,5 @@ function report(p: Promise<unknown>): void {
 
 export { ThreadPool, type ThreadPoolOptions } from './pool';
 export { exposeToThreads, callFromThread, blockingCallFromThread } from './calls';
-export type { Task, ModuleTask, FunctionTask } from './protocol';
+export type { Task, ModuleTask, FunctionTask, CheckedCalls } from './protocol';
 export { ThreadChannel, type ThreadChannelOptions } from './thread-channel';

@@ -20,6 +20,14 @@ export type FunctionTask = (...args: any[]) => unknown;
 export type Task = ModuleTask | FunctionTask;
 
 /**
+ * The calls of callMultipleInThread(), `[task, args]` each: a function
+ * task's args are checked against its parameters; other calls as given.
+ */
+export type CheckedCalls<C extends readonly unknown[]> = {
+  [K in keyof C]: C[K] extends readonly [infer F extends FunctionTask, readonly unknown[]] ? readonly [F, Readonly<Parameters<F>>] : C[K];
+};
+
+/**
  * The wire form of a task; `given` is a relative module path as the caller
  * wrote it (for the not-found message), `cwd` what it was resolved against.
  */
