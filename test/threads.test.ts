@@ -143,6 +143,12 @@ describe('ThreadPool#run()', () => {
     expect(err.message).toContain(path.resolve(relative));
     expect(err.message).toContain(`resolved against the current directory (${process.cwd()})`);
     expect(err.message).toContain(`new URL('${relative}', import.meta.url)`);
+    // A module the task's module imports is not the task's module: Node's own error, naming it.
+    const importer = path.join(dir, 'importer.mjs');
+    fs.writeFileSync(importer, "import './not-there.mjs';\nexport default () => 1;\n");
+    await expect(p.run({ module: importer })).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_MODULE_NOT_FOUND', message: expect.stringContaining(`imported from ${importer}`) }),
+    );
     // Not cached: once the file exists the same task runs.
     fs.writeFileSync(missing, 'export default () => "found";\n');
     expect(await p.run({ module: missing })).toBe('found');

@@ -43,7 +43,8 @@ async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown>
       },
       (error: unknown) => {
         fromModule.delete(key); // the file may be there next time
-        if ((error as { code?: unknown; url?: unknown } | null)?.url !== task.url) throw error; // not the task's module itself
+        const missing = (error as { url?: unknown } | null)?.url === task.url && task.url.startsWith('file:');
+        if (!missing) throw error; // a failure inside the module, or a module it imports
         const notFound = new Error(messages.taskModuleNotFound(fileURLToPath(task.url), task.given, task.cwd));
         (notFound as { code?: string }).code = 'ERR_MODULE_NOT_FOUND';
         throw notFound;
