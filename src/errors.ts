@@ -74,6 +74,13 @@ export const messages = {
   asyncFunction: (name: string) =>
     `The "${name}" argument must be a plain function, not an async function: the code after its first ` +
     'await would run on the main thread, outside the tasklet. Write it as a plain function and wait with blockOn(promise)',
+  taskModuleNotFound: (file: string, given: string | undefined, cwd: string | undefined) =>
+    given === undefined
+      ? `Cannot find the task's module ${file}`
+      : `Cannot find the task's module ${file}: { module: '${given}' } is resolved against the current directory ` +
+        `(${cwd}); to resolve it against your own file, pass new URL('${given}', import.meta.url) or ` +
+        `path.join(__dirname, '${given}')`,
+  notFunctionExport: (url: string) => `is not a function export of ${url}`,
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */

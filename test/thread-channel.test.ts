@@ -116,8 +116,27 @@ describe('ThreadChannel', () => {
     await expect(ch.receiveAsync()).rejects.toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_CLOSED' }));
     expect(() => ch.send(1)).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
     expect(() => ch.receive()).toThrow(/use receiveAsync\(\)/);
-    expect(() => ThreadChannel.from({} as never)).toThrow(/"value" argument/);
-    expect(() => new ThreadChannel({ capacity: -1 })).toThrow(/options\.capacity/);
+  });
+
+  it('refuses bad arguments with Node codes, naming them', () => {
+    const err = (code: string, cls: ErrorConstructor, text: string) =>
+      expect.objectContaining({ code, constructor: cls, message: expect.stringContaining(text) });
+    expect(() => ThreadChannel.from(42 as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "value" argument must be'));
+    expect(() => ThreadChannel.from({} as never)).toThrow(err('ERR_INVALID_ARG_VALUE', TypeError, "The argument 'value' must be"));
+    expect(() => new ThreadChannel({ capacity: -1 })).toThrow(err('ERR_OUT_OF_RANGE', RangeError, '"options.capacity"'));
+    expect(() => new ThreadChannel({ capacity: 1.5 })).toThrow(err('ERR_OUT_OF_RANGE', RangeError, '"options.capacity"'));
+    expect(() => new ThreadChannel({ capacity: '1' } as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, '"options.capacity"'));
+    expect(() => new ThreadChannel({ capacty: 1 } as never)).toThrow(
+      err('ERR_INVALID_ARG_VALUE', TypeError, "'options.capacty' is not a known option (known: capacity)"),
+    );
+    expect(() => new ThreadChannel('x' as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, '"options" argument'));
+    expect(new ThreadChannel({ capacity: Infinity }).trySend(1)).toBe(true);
+    const ch = new ThreadChannel({ capacity: 4 });
+    expect(() => ch.trySend(1, 'x' as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "transfer" argument must be an instance of Array'));
+    expect(() => ch.trySend(1, [42] as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "transfer[0]" property must be an instance of ArrayBuffer'));
+    const b = new ArrayBuffer(8);
+    expect(() => ch.trySend(1, [b, b])).toThrow(err('ERR_INVALID_ARG_VALUE', TypeError, "The property 'transfer[1]' is listed twice"));
+    expect(ch.buffered).toBe(0);
   });
 
   it('a value that cannot be cloned is refused before anything is queued', async () => {
@@ -173,10 +192,10 @@ describe('ThreadChannel', () => {
     const ch = new ThreadChannel({ capacity: 4 });
     const buffer = new ArrayBuffer(8);
     expect(() => ch.trySend(1, 'x' as never)).toThrow(/"transfer" argument/);
-    expect(() => ch.trySend(1, [new Uint8Array(2)] as never)).toThrow(/"transfer" argument/);
-    expect(() => ch.trySend(1, [buffer, buffer])).toThrow(/"transfer" argument/);
-    expect(() => ch.trySend(1, [new SharedArrayBuffer(8)] as never)).toThrow(/"transfer" argument/);
-    await expect(ch.sendAsync(1, [{}] as never)).rejects.toThrow(/"transfer" argument/);
+    expect(() => ch.trySend(1, [new Uint8Array(2)] as never)).toThrow(/"transfer\[0\]" property/);
+    expect(() => ch.trySend(1, [buffer, buffer])).toThrow(/'transfer\[1\]' is listed twice/);
+    expect(() => ch.trySend(1, [new SharedArrayBuffer(8)] as never)).toThrow(/"transfer\[0\]" property/);
+    await expect(ch.sendAsync(1, [{}] as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(buffer.byteLength).toBe(8);
     expect(ch.buffered).toBe(0);
     // A value that cannot be cloned leaves the transfer list alone too.

@@ -3,7 +3,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ThreadPool, TaskletError, blockingCallFromThread, callFromThread, exposeToThreads } from '../dist/cjs/index.js';
+import {
+  ThreadPool,
+  TaskletError,
+  blockingCallFromThread,
+  callFromThread,
+  callInThread,
+  callMultipleInThread,
+  deferToThread,
+  exposeToThreads,
+  suggestThreadPoolSize,
+} from '../dist/cjs/index.js';
 import { DIST, runChild } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklet-threads-'));
@@ -18,6 +28,12 @@ function pool(options?: ConstructorParameters<typeof ThreadPool>[0]): ThreadPool
   pools.push(p);
   return p;
 }
+/** Matches an error with Node's argument-error `code` and class whose message names `name`. */
+function argError(code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE', name: string) {
+  const cls = code === 'ERR_OUT_OF_RANGE' ? RangeError : TypeError;
+  return expect.objectContaining({ code, constructor: cls, message: expect.stringContaining(name) });
+}
+
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
   fs.rmSync(dir, { recursive: true, force: true });
@@ -27,10 +43,34 @@ describe('new ThreadPool()', () => {
   it('defaults to 5..10 workers and validates options, naming them', () => {
     const p = pool();
     expect([p.minThreads, p.maxThreads]).toEqual([5, 10]);
-    expect(() => new ThreadPool({ minThreads: -1 })).toThrow(/options\.minThreads/);
-    expect(() => new ThreadPool({ maxThreads: 0 })).toThrow(/options\.maxThreads/);
-    expect(() => new ThreadPool({ minThreads: 4, maxThreads: 2 })).toThrow(/must not exceed/);
-    expect(() => new ThreadPool({ idleTimeout: 'x' as never })).toThrow(/options\.idleTimeout/);
+    expect(() => new ThreadPool({ minThreads: -1 })).toThrow(argError('ERR_OUT_OF_RANGE', '"options.minThreads"'));
+    expect(() => new ThreadPool({ maxThreads: 0 })).toThrow(argError('ERR_OUT_OF_RANGE', '"options.maxThreads"'));
+    expect(() => new ThreadPool({ maxThreads: 2.5 })).toThrow(argError('ERR_OUT_OF_RANGE', '"options.maxThreads"'));
+    expect(() => new ThreadPool({ maxThreads: Infinity })).toThrow(argError('ERR_OUT_OF_RANGE', '"options.maxThreads"'));
+    expect(() => new ThreadPool({ minThreads: 4, maxThreads: 2 })).toThrow(
+      argError('ERR_OUT_OF_RANGE', 'The value of "options.minThreads" is out of range. It must be <= options.maxThreads (2). Received 4'),
+    );
+    expect(() => new ThreadPool({ idleTimeout: 'x' as never })).toThrow(argError('ERR_INVALID_ARG_TYPE', '"options.idleTimeout"'));
+    // setTimeout would fire a longer delay at once.
+    expect(() => new ThreadPool({ idleTimeout: 2 ** 31 })).toThrow(argError('ERR_OUT_OF_RANGE', '"options.idleTimeout"'));
+    expect(() => new ThreadPool({ maxThread: 2 } as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'options.maxThread' is not a known option"));
+    expect(() => new ThreadPool(3 as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"options"'));
+  });
+});
+
+describe('ThreadPool#resize() / suggestThreadPoolSize()', () => {
+  it('take an integer >= 1 (ERR_OUT_OF_RANGE / ERR_INVALID_ARG_TYPE naming the argument)', () => {
+    const p = pool({ minThreads: 0, maxThreads: 2 });
+    expect(() => p.resize(0)).toThrow(argError('ERR_OUT_OF_RANGE', '"maxThreads"'));
+    expect(() => p.resize(1.5)).toThrow(argError('ERR_OUT_OF_RANGE', '"maxThreads"'));
+    expect(() => p.resize(Infinity)).toThrow(argError('ERR_OUT_OF_RANGE', '"maxThreads"'));
+    expect(() => p.resize('3' as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"maxThreads"'));
+    expect(p.maxThreads).toBe(2);
+    p.resize(3);
+    expect(p.maxThreads).toBe(3);
+    expect(() => suggestThreadPoolSize(0)).toThrow(argError('ERR_OUT_OF_RANGE', '"n"'));
+    expect(() => suggestThreadPoolSize(2.5)).toThrow(argError('ERR_OUT_OF_RANGE', '"n"'));
+    expect(() => suggestThreadPoolSize(null as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"n"'));
   });
 });
 
@@ -74,10 +114,44 @@ describe('ThreadPool#run()', () => {
     expect(err.stack).toContain('bad in worker');
   });
 
-  it('rejects bad tasks, never throws synchronously', async () => {
+  it('rejects bad tasks and arguments (Node codes, naming them), never throws synchronously', async () => {
     const p = pool({ minThreads: 0, maxThreads: 1 });
-    await expect(p.run(42 as never)).rejects.toThrow(/"task" argument/);
-    await expect(p.run({ module: cjsModule, export: 'nope' })).rejects.toThrow(/no function export "nope"/);
+    await expect(p.run(42 as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));
+    await expect(p.run(null as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));
+    await expect(p.run({ module: 42 } as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task.module" property'));
+    await expect(p.run({ module: '' })).rejects.toThrow(argError('ERR_INVALID_ARG_VALUE', "'task.module'"));
+    await expect(p.run({ module: cjsModule, export: 1 } as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task.export"'));
+    await expect(p.run({ module: cjsModule, exprt: 'square' } as never)).rejects.toThrow(
+      argError('ERR_INVALID_ARG_VALUE', "'task.exprt' is not a task key"),
+    );
+    await expect(p.run({ module: cjsModule, export: 'nope' })).rejects.toThrow(
+      argError('ERR_INVALID_ARG_VALUE', `'task.export' is not a function export of ${pathToFileURL(cjsModule).href}`),
+    );
+    await expect(p.run((x: unknown) => x, (() => 1) as never)).rejects.toThrow(/could not be cloned/);
+    expect(p.spawned).toBe(1); // only the export lookup reached a worker
+  });
+
+  it('a missing module rejects with ERR_MODULE_NOT_FOUND naming the path it tried (relative: against the cwd)', async () => {
+    const p = pool({ minThreads: 0, maxThreads: 1 });
+    const missing = path.join(dir, 'missing.mjs');
+    await expect(p.run({ module: missing })).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find the task's module ${missing}` }),
+    );
+    const relative = './no-such-dir/jobs.js';
+    const err = await p.run({ module: relative }).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
+    expect(err.message).toContain(path.resolve(relative));
+    expect(err.message).toContain(`resolved against the current directory (${process.cwd()})`);
+    expect(err.message).toContain(`new URL('${relative}', import.meta.url)`);
+    // A module the task's module imports is not the task's module: Node's own error, naming it.
+    const importer = path.join(dir, 'importer.mjs');
+    fs.writeFileSync(importer, "import './not-there.mjs';\nexport default () => 1;\n");
+    await expect(p.run({ module: importer })).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_MODULE_NOT_FOUND', message: expect.stringContaining(`imported from ${importer}`) }),
+    );
+    // Not cached: once the file exists the same task runs.
+    fs.writeFileSync(missing, 'export default () => "found";\n');
+    expect(await p.run({ module: missing })).toBe('found');
   });
 
   it('close() rejects the running task with ERR_WORKER_EXITED, queued ones with ERR_POOL_CLOSED, later ones too', async () => {
@@ -175,6 +249,34 @@ describe('deferToThread() and friends (default pool, child processes)', () => {
     expect(r.stdout).toContain('warning fire and forget failed');
   });
 
+  it('callInThread and callMultipleInThread throw bad arguments synchronously (they return nothing to reject)', () => {
+    expect(() => callInThread(42 as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));
+    expect(() => callInThread({ module: cjsModule, exprt: 'x' } as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'task.exprt'"));
+    expect(() => callInThread((x: unknown) => x, Symbol('no') as never)).toThrow(/could not be cloned/);
+    expect(() => callMultipleInThread('x' as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls" argument'));
+    expect(() => callMultipleInThread([[() => 1, []], 42] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[1]" property'));
+    expect(() => callMultipleInThread([[() => 1, 5]] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[0][1]" property'));
+    expect(() => callMultipleInThread([[{ modul: 'x' }, []]] as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'calls[0][0].modul'"));
+    expect(() => callMultipleInThread([[() => 1, [], 'extra']] as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'calls[0]'"));
+    return expect(deferToThread(42 as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));
+  });
+
+  it('a process shows all the output of its callInThread tasks, every run, and exits promptly', () => {
+    // Worker stdio reaches main asynchronously: before the fix the process
+    // exited once the results were in, losing most lines.
+    for (let run = 0; run < 5; run++) {
+      const r = runChild(
+        `for (let i = 0; i < 8; i++) T.callInThread((i) => { console.log('line ' + i); console.error('err ' + i); }, i);
+         T.callMultipleInThread([[(s) => console.log(s), ['multi a']], [(s) => console.log(s), ['multi b']]]);`,
+        { timeoutMs: 10_000 }, // the idle timeout (30 s) must not keep it alive
+      );
+      expect(r.timedOut).toBe(false);
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `line ${i}`), 'multi a', 'multi b']);
+      expect(r.stderr.split('\n').filter(Boolean).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `err ${i}`));
+    }
+  });
+
   it('a process that used the pool exits by itself once the work is done', () => {
     const r = runChild(`T.deferToThread((x) => x + 1, 1).then((v) => console.log('got', v));`, { timeoutMs: 15_000 });
     expect(r.timedOut).toBe(false);
@@ -247,8 +349,13 @@ describe('exposeToThreads() / blockingCallFromThread() / callFromThread()', () =
   it('in main: blockingCallFromThread is ERR_BLOCKING_IN_MAIN; validation names the argument', () => {
     expect(() => blockingCallFromThread('x')).toThrow(expect.objectContaining({ code: 'ERR_BLOCKING_IN_MAIN' }));
     expect(() => blockingCallFromThread('x')).toThrow(TaskletError);
-    expect(() => callFromThread(1 as never)).toThrow(/"name" argument/);
-    expect(() => exposeToThreads({ f: 1 as never })).toThrow(/"fns\.f" argument must be a function/);
+    expect(() => callFromThread(1 as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', 'The "name" argument must be of type string'));
+    expect(() => blockingCallFromThread(1 as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"name" argument'));
+    expect(() => exposeToThreads(42 as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', 'The "fns" argument must be of type object'));
+    expect(() => exposeToThreads({ ok: () => 1, f: 1 as never })).toThrow(
+      argError('ERR_INVALID_ARG_TYPE', 'The "fns.f" property must be of type function'),
+    );
+    expect(() => callFromThread('ok')).toThrow(expect.objectContaining({ code: 'ERR_NOT_EXPOSED' })); // all or nothing
     expect(() => callFromThread('never-exposed')).toThrow(expect.objectContaining({ code: 'ERR_NOT_EXPOSED' }));
   });
 });

@@ -2,7 +2,7 @@
 // and blockingCallFromThread): main exposes functions by name; a worker, or
 // a tasklet in one, calls them over the worker's parent port.
 import { isMainThread, parentPort, receiveMessageOnPort, MessageChannel, type MessagePort } from 'node:worker_threads';
-import { TaskletError, blockingInMain, checkFunction } from '../errors';
+import { TaskletError, blockingInMain, checkFunction, checkString, invalidArgType } from '../errors';
 import { blockOn } from '../block-on';
 import { inTasklet } from '../scheduler';
 import { type CallReply, type FromWorker, dataToError, errorToData } from './protocol';
@@ -14,11 +14,10 @@ const exposed = new Map<string, (...args: any[]) => unknown>();
 
 /** Main side: makes functions callable by name from pool workers with callFromThread() / blockingCallFromThread(). */
 export function exposeToThreads(fns: Record<string, (...args: any[]) => unknown>): void {
-  if (fns === null || typeof fns !== 'object') throw new TypeError('The "fns" argument must be an object of functions');
-  for (const [name, fn] of Object.entries(fns)) {
-    checkFunction(`fns.${name}`, fn);
-    exposed.set(name, fn);
-  }
+  if (fns === null || typeof fns !== 'object' || Array.isArray(fns)) throw invalidArgType('fns', 'of type object', fns);
+  const entries = Object.entries(fns);
+  for (const [name, fn] of entries) checkFunction(`fns.${name}`, fn); // all or nothing
+  for (const [name, fn] of entries) exposed.set(name, fn);
 }
 
 function notExposed(name: string): TaskletError {
@@ -61,7 +60,7 @@ function checkWorker(what: string): void {
 
 /** In a pool worker: runs the exposed function `name(...args)` on the main thread's loop; does not wait. */
 export function callFromThread(name: string, ...args: unknown[]): void {
-  if (typeof name !== 'string') throw new TypeError('The "name" argument must be a string');
+  checkString('name', name);
   if (isMainThread) {
     const fn = exposed.get(name);
     if (fn === undefined) throw notExposed(name);
@@ -79,7 +78,7 @@ export function callFromThread(name: string, ...args: unknown[]): void {
  * when called outside tasklets. In main: ERR_BLOCKING_IN_MAIN.
  */
 export function blockingCallFromThread<R = unknown>(name: string, ...args: unknown[]): R {
-  if (typeof name !== 'string') throw new TypeError('The "name" argument must be a string');
+  checkString('name', name);
   if (isMainThread) throw blockingInMain('blockingCallFromThread()', 'call the function directly');
   checkWorker('blockingCallFromThread()');
   const { port1, port2 } = new MessageChannel();

@@ -5,8 +5,9 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { TaskletError, checkNumber } from '../errors';
-import { type FromWorker, type QuitOrder, type Task, type TaskSpec, type WireJob, type WireResult, dataToError } from './protocol';
+import { TaskletError, checkArray, checkNumber, checkOptions, invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import type { FromWorker, FunctionTask, ModuleTask, QuitOrder, Task, TaskSpec, WireJob, WireResult } from './protocol';
+import { dataToError } from './protocol';
 import { handleCall } from './calls';
 import { ThreadChannel, toWire } from './thread-channel';
 
@@ -48,18 +49,43 @@ function fileUrlOf(file: string): string {
   return url;
 }
 
-/** Converts a task to its wire form; throws a TypeError naming `task` when it is neither form. */
-export function toSpec(task: Task): TaskSpec {
+/**
+ * Converts a task to its wire form; throws ERR_INVALID_ARG_TYPE /
+ * ERR_INVALID_ARG_VALUE naming `name` (or its key) when it is neither form.
+ */
+export function toSpec(task: Task, name = 'task'): TaskSpec {
   if (typeof task === 'function') return { kind: 'source', source: task.toString() };
-  if (task !== null && typeof task === 'object' && (typeof task.module === 'string' || task.module instanceof URL)) {
-    const m = task.module;
-    const url = m instanceof URL ? m.href : /^[a-z]+:/i.test(m) ? m : fileUrlOf(m);
-    if (task.export !== undefined && typeof task.export !== 'string') {
-      throw new TypeError('The "task.export" argument must be a string');
-    }
-    return { kind: 'module', url, name: task.export };
+  if (task === null || typeof task !== 'object') {
+    throw invalidArgType(name, 'a function or an object { module, export? }', task);
   }
-  throw new TypeError('The "task" argument must be a function or { module: string | URL, export?: string }');
+  for (const key of Object.keys(task)) {
+    if (key !== 'module' && key !== 'export') {
+      throw invalidArgValue(`${name}.${key}`, (task as unknown as Record<string, unknown>)[key], 'is not a task key (known: module, export)');
+    }
+  }
+  const m: unknown = task.module;
+  if (typeof m !== 'string' && !(m instanceof URL)) {
+    throw invalidArgType(`${name}.module`, 'of type string or an instance of URL', m);
+  }
+  if (m === '') throw invalidArgValue(`${name}.module`, m, 'must not be empty');
+  if (task.export !== undefined && typeof task.export !== 'string') {
+    throw invalidArgType(`${name}.export`, 'of type string', task.export);
+  }
+  if (m instanceof URL) return { kind: 'module', url: m.href, name: task.export };
+  if (/^[a-z][a-z0-9+.-]+:/i.test(m)) return { kind: 'module', url: m, name: task.export };
+  const url = fileUrlOf(m);
+  if (path.isAbsolute(m)) return { kind: 'module', url, name: task.export };
+  return { kind: 'module', url, name: task.export, given: m, cwd: process.cwd() };
+}
+
+/** Checks a count option or argument: an integer in [min, 2^31) (Infinity refused). */
+function checkCount(name: string, value: unknown, min: number): asserts value is number {
+  checkNumber(name, value, min, 2 ** 31 - 1, true);
+}
+
+/** The calls of one job, checked and in wire form; throws on a bad task or an argument that cannot cross. */
+function jobCalls(calls: ReadonlyArray<readonly [unknown, readonly unknown[]]>, name: (i: number) => string): WireJob['calls'] {
+  return calls.map(([task, args], i) => ({ task: toSpec(task as Task, name(i)), args: args.map(toWire) }));
 }
 
 /**
@@ -84,50 +110,64 @@ export class ThreadPool {
   #spawned = 0;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: ThreadPoolOptions = {}) {
-    const { minThreads = 5, maxThreads = Math.max(10, minThreads), idleTimeout = 30_000 } = options;
-    checkNumber('options.minThreads', minThreads, 0);
-    checkNumber('options.maxThreads', maxThreads, 1);
-    checkNumber('options.idleTimeout', idleTimeout, 0);
-    if (!Number.isInteger(minThreads)) throw new RangeError('The "options.minThreads" argument must be a whole number');
-    if (!Number.isInteger(maxThreads)) throw new RangeError('The "options.maxThreads" argument must be a whole number');
+  constructor(options?: ThreadPoolOptions) {
+    const { minThreads = 5, maxThreads = Math.max(10, minThreads), idleTimeout = 30_000 } = checkOptions('options', options, [
+      'minThreads',
+      'maxThreads',
+      'idleTimeout',
+    ]);
+    checkCount('options.minThreads', minThreads, 0);
+    checkCount('options.maxThreads', maxThreads, 1);
+    // setTimeout's limit: a longer delay would fire at once.
+    checkNumber('options.idleTimeout', idleTimeout, 0, 2 ** 31 - 1);
     if (minThreads > maxThreads) {
-      throw new RangeError(`The "options.minThreads" argument (${minThreads}) must not exceed "options.maxThreads" (${maxThreads})`);
+      throw outOfRange('options.minThreads', `<= options.maxThreads (${maxThreads})`, minThreads);
     }
     this.#min = minThreads;
     this.#max = maxThreads;
     this.#idleTimeout = idleTimeout;
   }
 
-  /** Runs `task(...args)` in a worker; a Promise of its result (a returned Promise is awaited there). */
-  run<R = unknown>(task: Task, ...args: unknown[]): Promise<R> {
+  /**
+   * Runs `task(...args)` in a worker; a Promise of its result (a returned
+   * Promise is awaited there). With a function task, `args` are checked
+   * against its parameters and the result is typed; a module task takes
+   * any arguments and resolves to `R`. Bad arguments reject (never throw).
+   */
+  run<F extends FunctionTask>(task: F, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>>;
+  run<R = unknown>(task: ModuleTask, ...args: unknown[]): Promise<R>;
+  run(task: Task, ...args: unknown[]): Promise<unknown> {
     try {
-      return this.#submit([{ task: toSpec(task), args: args.map(toWire) }]) as Promise<R>;
+      return this.start(task, args);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** Runs the calls in order in one worker; resolves with the last result. @internal */
-  runMultiple(calls: Array<[Task, unknown[]]>): Promise<unknown> {
-    try {
-      if (!Array.isArray(calls)) throw new TypeError('The "calls" argument must be an array of [task, args]');
-      const specs = calls.map((c, i) => {
-        if (!Array.isArray(c) || !Array.isArray(c[1] ?? [])) {
-          throw new TypeError(`The "calls[${i}]" argument must be [task, args]`);
-        }
-        return { task: toSpec(c[0]), args: ((c[1] ?? []) as unknown[]).map(toWire) };
-      });
-      return this.#submit(specs);
-    } catch (error) {
-      return Promise.reject(error);
+  /** Like run(), but a bad task or an argument that cannot cross throws synchronously. @internal */
+  start(task: unknown, args: readonly unknown[]): Promise<unknown> {
+    return this.#submit(jobCalls([[task, args]], () => 'task'));
+  }
+
+  /**
+   * Runs the calls in order in one worker; resolves with the last result. A
+   * bad `calls` throws synchronously (its caller, callMultipleInThread, returns nothing). @internal
+   */
+  startMultiple(calls: unknown): Promise<unknown> {
+    checkArray('calls', calls);
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
+      if (!Array.isArray(c)) throw invalidArgType(`calls[${i}]`, 'an instance of Array ([task, args])', c);
+      if (c.length > 2) throw invalidArgValue(`calls[${i}]`, c, 'must be [task, args]');
+      if (c[1] !== undefined) checkArray(`calls[${i}][1]`, c[1]);
     }
+    return this.#submit(jobCalls((calls as unknown[][]).map((c) => [c[0], (c[1] ?? []) as unknown[]]), (i) => `calls[${i}][0]`));
   }
 
   /** Changes the maximum (Twisted's adjustPoolsize); busy workers above it finish their task first. */
   resize(maxThreads: number): void {
-    checkNumber('maxThreads', maxThreads, 1);
-    this.#max = Math.floor(maxThreads);
+    checkCount('maxThreads', maxThreads, 1);
+    this.#max = maxThreads;
     if (this.#min > this.#max) this.#min = this.#max;
     this.#shrink(this.#live() - this.#max);
   }

@@ -5,7 +5,7 @@
 // through a native inbox (a uv_async_t), without polling.
 import { isMainThread } from 'node:worker_threads';
 import { native } from '../native';
-import { ChannelClosedError, blockingInMain, checkNumber, messages } from '../errors';
+import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, invalidArgValue, messages } from '../errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
 import type { Tasklet } from '../tasklet';
 import { receiveUntilClosed } from '../channel';
@@ -86,9 +86,14 @@ bindings.setSharedHandler(
 
 const out: unknown[] = [undefined, undefined, false];
 
+/** A transfer list must be distinct ArrayBuffers (native re-checks, and refuses ones that cannot be detached). */
 function checkTransfer(transfer: readonly ArrayBuffer[] | undefined): void {
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new TypeError(`The "transfer" argument must be an array of ArrayBuffers. Received ${typeof transfer}`);
+  if (transfer === undefined) return;
+  if (!Array.isArray(transfer)) throw invalidArgType('transfer', 'an instance of Array', transfer);
+  for (let i = 0; i < transfer.length; i++) {
+    const b: unknown = transfer[i];
+    if (!(b instanceof ArrayBuffer)) throw invalidArgType(`transfer[${i}]`, 'an instance of ArrayBuffer', b);
+    if (transfer.indexOf(b) !== i) throw invalidArgValue(`transfer[${i}]`, b, 'is listed twice');
   }
 }
 
@@ -107,16 +112,13 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
   /** Its structured-clone form: what crosses threads. */
   readonly [HANDLE_KEY]: SharedArrayBuffer;
 
-  constructor(options: ThreadChannelOptions = {}) {
-    const arg = (options as { [HANDLE_KEY]?: unknown })[HANDLE_KEY];
+  constructor(options?: ThreadChannelOptions) {
+    const arg = (options as { [HANDLE_KEY]?: unknown } | undefined)?.[HANDLE_KEY];
     if (arg instanceof SharedArrayBuffer) {
-      super(arg);
+      super(arg); // revived by from()
     } else {
-      const capacity = options.capacity ?? 0;
-      checkNumber('options.capacity', capacity, 0);
-      if (capacity !== Infinity && !Number.isInteger(capacity)) {
-        throw new RangeError(`The "options.capacity" argument must be a whole number or Infinity. Received ${capacity}`);
-      }
+      const { capacity = 0 } = checkOptions('options', options, ['capacity']);
+      checkNumber('options.capacity', capacity, 0, Infinity, true); // Infinity: unbounded
       super(capacity);
     }
     this[HANDLE_KEY] = (this as unknown as SharedBase)._handle();
@@ -130,8 +132,11 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
   /** Revives a ThreadChannel from its shared form (or returns it as is). */
   static from<T = unknown>(value: ThreadChannel<T> | { [HANDLE_KEY]: SharedArrayBuffer }): ThreadChannel<T> {
     if (value instanceof ThreadChannel) return value;
-    if (value === null || typeof value !== 'object' || !(value[HANDLE_KEY] instanceof SharedArrayBuffer)) {
-      throw new TypeError('The "value" argument must be a ThreadChannel or its structured-clone form');
+    if (value === null || typeof value !== 'object') {
+      throw invalidArgType('value', 'a ThreadChannel or its share() form', value);
+    }
+    if (!(value[HANDLE_KEY] instanceof SharedArrayBuffer)) {
+      throw invalidArgValue('value', value, 'must be a ThreadChannel or its share() form');
     }
     return new ThreadChannel<T>(value as ThreadChannelOptions);
   }

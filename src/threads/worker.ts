@@ -3,9 +3,11 @@
 // Promises, and sends results or errors back on the result channel.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import type { QuitOrder, TaskSpec, WireJob, WireResult } from './protocol';
 import { errorToData } from './protocol';
+import { invalidArgValue, messages } from '../errors';
 import { POOL_WORKER } from './calls';
 import { HANDLE_KEY, ThreadChannel, fromWire } from './thread-channel';
 
@@ -31,18 +33,42 @@ async function resolve(task: TaskSpec): Promise<(...args: unknown[]) => unknown>
   const key = `${task.url}#${task.name ?? ''}`;
   let p = fromModule.get(key);
   if (p === undefined) {
-    p = dynamicImport(task.url).then((mod) => {
-      const name = task.name ?? 'default';
-      let fn = mod[name];
-      if (fn === undefined && name !== 'default') fn = (mod.default as Record<string, unknown> | undefined)?.[name];
-      if (typeof fn !== 'function') {
-        throw new TypeError(`The task's module ${task.url} has no function export "${name}"`);
-      }
-      return fn as (...args: unknown[]) => unknown;
-    });
+    p = dynamicImport(task.url).then(
+      (mod) => {
+        const name = task.name ?? 'default';
+        let fn = mod[name];
+        if (fn === undefined && name !== 'default') fn = (mod.default as Record<string, unknown> | undefined)?.[name];
+        if (typeof fn !== 'function') throw invalidArgValue('task.export', name, messages.notFunctionExport(task.url));
+        return fn as (...args: unknown[]) => unknown;
+      },
+      (error: unknown) => {
+        fromModule.delete(key); // the file may be there next time
+        const missing = (error as { url?: unknown } | null)?.url === task.url && task.url.startsWith('file:');
+        if (!missing) throw error; // a failure inside the module, or a module it imports
+        const notFound = new Error(messages.taskModuleNotFound(fileURLToPath(task.url), task.given, task.cwd));
+        (notFound as { code?: string }).code = 'ERR_MODULE_NOT_FOUND';
+        throw notFound;
+      },
+    );
     fromModule.set(key, p);
   }
   return p;
+}
+
+/**
+ * Resolves once main has taken everything this job printed, or undefined
+ * when it has already. Node's worker stdio reaches main by message and
+ * calls a write's callback once main has it (callbacks run in order), so
+ * waiting for an empty write waits for every earlier one. A job's result is
+ * sent only after this: main, which exits once no result is pending (idle
+ * workers do not keep it alive), has then written all its tasks' output.
+ */
+function flushed(): Promise<unknown> | undefined {
+  const waits: Array<Promise<unknown>> = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.writableLength > 0) waits.push(new Promise((resolve) => stream.write('', resolve)));
+  }
+  return waits.length === 0 ? undefined : Promise.all(waits);
 }
 
 // Pull jobs while there are any; one at a time (a returned Promise is
@@ -70,6 +96,8 @@ async function serve(): Promise<void> {
     } catch (error) {
       result = { id: job.id, ok: false, error: errorToData(error) };
     }
+    const wait = flushed();
+    if (wait !== undefined) await wait;
     try {
       resultChannel.trySend(result);
     } catch (error) {
