@@ -41,7 +41,7 @@ cat > consumer.ts <<'TS'
 import { spawn, blockOn, Channel, type Tasklet, TaskletError } from 'tasklet';
 const ch = new Channel<number>({ capacity: 1 });
 const t: Tasklet<number> = spawn((n: number) => blockOn(Promise.resolve(n)) + ch.buffered, 1);
-const code: string = new TaskletError('ERR_INVALID_ARG', 'x').code;
+const code: string = new TaskletError('ERR_BLOCKING_IN_MAIN', 'x').code;
 void t; void code;
 TS
 cat > tsconfig.json <<'TS'

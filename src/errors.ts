@@ -111,9 +111,9 @@ function withCode<E extends Error>(err: E, code: ArgErrorCode): E & { code: ArgE
   return err as E & { code: ArgErrorCode };
 }
 
-/** "argument" for a plain name, "property" for `options.x` (as Node says). */
+/** "argument" for a plain name (`cases[0]` too), "property" for `options.x` (as Node says). */
 function kind(name: string): string {
-  return name.includes('.') || name.includes('[') ? 'property' : 'argument';
+  return name.includes('.') ? 'property' : 'argument';
 }
 
 /** A TypeError with code ERR_INVALID_ARG_TYPE: `The "name" argument must be ${expected}. Received ...`. */

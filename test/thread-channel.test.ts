@@ -133,9 +133,9 @@ describe('ThreadChannel', () => {
     expect(new ThreadChannel({ capacity: Infinity }).trySend(1)).toBe(true);
     const ch = new ThreadChannel({ capacity: 4 });
     expect(() => ch.trySend(1, 'x' as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "transfer" argument must be an instance of Array'));
-    expect(() => ch.trySend(1, [42] as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "transfer[0]" property must be an instance of ArrayBuffer'));
+    expect(() => ch.trySend(1, [42] as never)).toThrow(err('ERR_INVALID_ARG_TYPE', TypeError, 'The "transfer[0]" argument must be an instance of ArrayBuffer'));
     const b = new ArrayBuffer(8);
-    expect(() => ch.trySend(1, [b, b])).toThrow(err('ERR_INVALID_ARG_VALUE', TypeError, "The property 'transfer[1]' is listed twice"));
+    expect(() => ch.trySend(1, [b, b])).toThrow(err('ERR_INVALID_ARG_VALUE', TypeError, "The argument 'transfer[1]' is listed twice"));
     expect(ch.buffered).toBe(0);
   });
 
@@ -192,9 +192,9 @@ describe('ThreadChannel', () => {
     const ch = new ThreadChannel({ capacity: 4 });
     const buffer = new ArrayBuffer(8);
     expect(() => ch.trySend(1, 'x' as never)).toThrow(/"transfer" argument/);
-    expect(() => ch.trySend(1, [new Uint8Array(2)] as never)).toThrow(/"transfer\[0\]" property/);
+    expect(() => ch.trySend(1, [new Uint8Array(2)] as never)).toThrow(/"transfer\[0\]" argument/);
     expect(() => ch.trySend(1, [buffer, buffer])).toThrow(/'transfer\[1\]' is listed twice/);
-    expect(() => ch.trySend(1, [new SharedArrayBuffer(8)] as never)).toThrow(/"transfer\[0\]" property/);
+    expect(() => ch.trySend(1, [new SharedArrayBuffer(8)] as never)).toThrow(/"transfer\[0\]" argument/);
     await expect(ch.sendAsync(1, [{}] as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(buffer.byteLength).toBe(8);
     expect(ch.buffered).toBe(0);

@@ -254,8 +254,8 @@ describe('deferToThread() and friends (default pool, child processes)', () => {
     expect(() => callInThread({ module: cjsModule, exprt: 'x' } as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'task.exprt'"));
     expect(() => callInThread((x: unknown) => x, Symbol('no') as never)).toThrow(/could not be cloned/);
     expect(() => callMultipleInThread('x' as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls" argument'));
-    expect(() => callMultipleInThread([[() => 1, []], 42] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[1]" property'));
-    expect(() => callMultipleInThread([[() => 1, 5]] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[0][1]" property'));
+    expect(() => callMultipleInThread([[() => 1, []], 42] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[1]" argument'));
+    expect(() => callMultipleInThread([[() => 1, 5]] as never)).toThrow(argError('ERR_INVALID_ARG_TYPE', '"calls[0][1]" argument'));
     expect(() => callMultipleInThread([[{ modul: 'x' }, []]] as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'calls[0][0].modul'"));
     expect(() => callMultipleInThread([[() => 1, [], 'extra']] as never)).toThrow(argError('ERR_INVALID_ARG_VALUE', "'calls[0]'"));
     return expect(deferToThread(42 as never)).rejects.toThrow(argError('ERR_INVALID_ARG_TYPE', '"task" argument'));

@@ -1,6 +1,6 @@
 // Compiled by test/types.test.ts with tsc --strict under several module
 // resolutions, as a user's project would; every @ts-expect-error must hold.
-import { Channel, Tasklet, select, spawn, tasklet } from 'tasklet';
+import { Channel, Tasklet, ThreadPool, deferToThread, select, spawn, tasklet } from 'tasklet';
 import { Endpoint, readBody, serve } from 'tasklet/http';
 
 // tasklet/http resolves (typesVersions under node10) and is typed.
@@ -53,3 +53,13 @@ spawn((a: number, b: string) => a + b, 1, 'x');
 // @ts-expect-error spawn() checks the arguments against the function
 spawn((a: number) => a, 'x');
 export const joined: Promise<string> = tasklet((a: string, b: string) => a + b)('x', 'y').result;
+
+// Thread tasks given as functions are typed by their parameters and result;
+// module tasks take any arguments and give the type asked for.
+export const sum: Promise<number> = deferToThread((a: number, b: number) => a + b, 1, 2);
+// @ts-expect-error the function takes a number
+deferToThread((a: number) => a, 'x');
+// @ts-expect-error the result is a number, not a string
+export const notString: Promise<string> = deferToThread((a: number) => a * 2, 1);
+export const fromModule: Promise<string[]> = deferToThread<string[]>({ module: './jobs.js', export: 'list' }, 'any', 1);
+export const onPool: Promise<string> = new ThreadPool().run((s: string) => s.toUpperCase(), 'x');
