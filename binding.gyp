@@ -10,7 +10,9 @@
         "native/engine/shared_channel.cc",
         "native/engine/channel.cc",
         "native/engine/engine.cc",
-        "native/engine/strand.cc"
+        "native/engine/fiber.cc",
+        "native/engine/strand.cc",
+        "native/engine/thread_identity.cc"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],

@@ -4,6 +4,12 @@
 #include <node.h>
 #include <v8.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/fiber.h"
+#include "engine/strand.h"
 #include "engine/v8_compat.h"
 
 #include "binding/addon_data.h"
@@ -25,6 +31,25 @@ void Cleanup(void* arg) {
   delete data;
 }
 
+// The one place the engine is chosen: fibers where their load-time checks
+// pass, strands otherwise; TASKLET_ENGINE=strand|fiber forces one.
+void ChooseEngine(v8::Isolate* isolate, v8::Local<v8::Context> context, AddonData* data) {
+  const char* forced = std::getenv("TASKLET_ENGINE");
+  bool want_strand = forced != nullptr && std::strcmp(forced, "strand") == 0;
+  bool want_fiber = forced != nullptr && std::strcmp(forced, "fiber") == 0;
+  if (want_strand) {
+    data->engine_reason = "TASKLET_ENGINE=strand";
+  } else {
+    std::string reason;
+    data->engine = FiberEngine::Create(isolate, context, &reason);
+    if (data->engine == nullptr) {
+      data->engine_reason = reason;
+      data->engine_forced_failed = want_fiber;
+    }
+  }
+  if (data->engine == nullptr) data->engine = std::make_unique<StrandEngine>(isolate, context);
+}
+
 }  // namespace
 }  // namespace tasklet
 
@@ -36,7 +61,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   // fetch() uses wasm. Turning wasm code GC off is the only public remedy.
   v8::V8::SetFlagsFromString("--no-wasm-code-gc");
   auto* data = new tasklet::AddonData();
-  data->engine = std::make_unique<tasklet::Engine>(isolate, context);
+  tasklet::ChooseEngine(isolate, context, data);
   node::AddEnvironmentCleanupHook(isolate, tasklet::Cleanup, data);
   tasklet::InitEngineBinding(context, exports, data);
   tasklet::InitChannelBinding(context, exports, data);

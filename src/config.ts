@@ -27,11 +27,15 @@ export function configure(options?: ConfigureOptions): Required<ConfigureOptions
 
 /** Counters for leak checks and debugging. */
 export interface Stats {
+  /** The engine: `'fiber'` (stacks switched on this thread) or `'strand'` (an OS thread per started tasklet). */
+  engine: 'fiber' | 'strand';
+  /** Why the fiber engine is not used (its load-time check that failed, or `TASKLET_ENGINE=strand`); undefined when it is. */
+  engineReason: string | undefined;
   /** Tasklets that started and have not ended. */
   liveTasklets: number;
-  /** OS threads (strands) this thread's engine owns. */
+  /** Carriers this thread's engine owns: OS threads (strands) or stacks (fibers). */
   strands: number;
-  /** Strands waiting in the pool for a tasklet. */
+  /** Carriers waiting in the pool for a tasklet. */
   idleStrands: number;
   /** Waiters (strands or main) spinning for their turn right now, at most 2; 0 once everything waits parked. */
   spinning: number;
@@ -40,5 +44,6 @@ export interface Stats {
 /** This thread's counters: live tasklets and strands. */
 export function stats(): Stats {
   const [strands, idle, spinning] = native.stats();
-  return { liveTasklets: live.size, strands, idleStrands: idle, spinning };
+  const [engine, reason] = native.engineInfo();
+  return { engine, engineReason: reason === '' ? undefined : reason, liveTasklets: live.size, strands, idleStrands: idle, spinning };
 }

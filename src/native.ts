@@ -42,7 +42,10 @@ export interface NativeBinding {
   setStackSize(bytes?: number): number;
   /** Save/restore V8's continuation-preserved embedder data on switches (AsyncContextFrame). */
   setTrackContextFrame(on: boolean): void;
-  stats(): [strands: number, idle: number, spinning: number];
+  /** [carriers (strands or fibers), idle ones, spinner slots in use] */
+  stats(): [carriers: number, idle: number, spinning: number];
+  /** [engine name, why the fiber engine is not used ('' when it is), TASKLET_ENGINE=fiber asked and refused] */
+  engineInfo(): [name: 'fiber' | 'strand', reason: string, forcedFailed: boolean];
 }
 
 export const SWITCH_RESUMED = 0;
@@ -56,3 +59,8 @@ const load = require('node-gyp-build') as (dir: string) => NativeBinding;
 
 /** This environment's engine (each worker thread loads its own). */
 export const native: NativeBinding = load(path.join(__dirname, '..', '..'));
+
+const [, engineReason, engineForcedFailed] = native.engineInfo();
+if (engineForcedFailed) {
+  throw new Error(`TASKLET_ENGINE=fiber: the fiber engine cannot run here: ${engineReason}`);
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <unordered_set>
 
 #include "../engine/engine.h"
@@ -14,6 +15,11 @@ struct SharedState;
 
 struct AddonData {
   std::unique_ptr<Engine> engine;
+  // Why the fiber engine was not used (empty when it is): the reason its
+  // load-time checks refused, or the TASKLET_ENGINE setting.
+  std::string engine_reason;
+  // TASKLET_ENGINE=fiber and the fiber engine refused: the module throws.
+  bool engine_forced_failed = false;
   std::unordered_set<ChannelWrap*> channels;
   SharedState* shared = nullptr;  // cross-thread channels' inbox and waiters
 };

@@ -30,7 +30,8 @@ void JS_TaskletBase(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 // switchTo(target: Tasklet | null, spin: boolean) -> 0 resumed,
-// 1 terminated (the caller must unwind at once), 2 no strand could be made.
+// 1 terminated (the caller must unwind at once), 2 no carrier (stack or
+// thread) could be made.
 // CAUTION: runs other tasklets before it returns; may trigger GC.
 void JS_SwitchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Engine* engine = EngineOf(info);
@@ -101,14 +102,27 @@ void JS_SetStackSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(static_cast<double>(engine->stack_size()));
 }
 
-// stats() -> [strands, idle strands, spinner slots in use]
+// stats() -> [carriers, idle carriers, spinner slots in use]
 void JS_Stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Engine* engine = EngineOf(info);
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Value> values[] = {
-      v8::Number::New(isolate, static_cast<double>(engine->strand_count())),
+      v8::Number::New(isolate, static_cast<double>(engine->carrier_count())),
       v8::Number::New(isolate, static_cast<double>(engine->idle_count())),
       v8::Number::New(isolate, static_cast<double>(engine->spinner_count())),
+  };
+  info.GetReturnValue().Set(v8::Array::New(isolate, values, 3));
+}
+
+// engineInfo() -> [name, reason the fiber engine is not used ("" if it is),
+// whether TASKLET_ENGINE=fiber was asked for and refused]
+void JS_EngineInfo(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  AddonData* addon = static_cast<AddonData*>(ExternalValue(info.Data()));
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Value> values[] = {
+      v8::String::NewFromUtf8(isolate, addon->engine->name()).ToLocalChecked(),
+      v8::String::NewFromUtf8(isolate, addon->engine_reason.c_str()).ToLocalChecked(),
+      v8::Boolean::New(isolate, addon->engine_forced_failed),
   };
   info.GetReturnValue().Set(v8::Array::New(isolate, values, 3));
 }
@@ -153,6 +167,7 @@ void InitEngineBinding(v8::Local<v8::Context> context,
   SetFunction(context, exports, data, "setRunner", JS_SetRunner);
   SetFunction(context, exports, data, "setStackSize", JS_SetStackSize);
   SetFunction(context, exports, data, "stats", JS_Stats);
+  SetFunction(context, exports, data, "engineInfo", JS_EngineInfo);
   SetFunction(context, exports, data, "setTrackContextFrame", JS_SetTrackContextFrame);
 }
 

@@ -1,6 +1,6 @@
-// Engine: the switch protocol. Exactly one thread (main or one strand) holds
-// the isolate's v8::Locker; a switch is Unlocker on the side that leaves,
-// a baton signal to the side that enters, and the relock on that side.
+// Engine: the switch protocol shared by both engines. Exactly one carrier
+// (or main) holds the isolate's v8::Locker; a switch is the Unlocker on the
+// side that leaves, Transfer() to the side that enters, and the relock there.
 #include "engine.h"
 #include "v8_compat.h"
 
@@ -23,41 +23,41 @@ Engine::Engine(v8::Isolate* isolate, v8::Local<v8::Context> context)
     : isolate_(isolate), context_(isolate, context) {}
 
 Engine::~Engine() {
-  if (!strands_.empty()) Fatal("engine destroyed with live strands");
+  if (!carriers_.empty()) Fatal("engine destroyed with live carriers");
 }
 
 void Engine::SetRunner(v8::Local<v8::Function> runner) {
   runner_.Reset(isolate_, runner);
 }
 
-Strand* Engine::StrandOf(v8::Local<v8::Object> tasklet) {
-  return static_cast<Strand*>(
-      GetFieldPointer(tasklet, kStrandField));
+Carrier* Engine::CarrierOf(v8::Local<v8::Object> tasklet) {
+  return static_cast<Carrier*>(
+      GetFieldPointer(tasklet, kCarrierField));
 }
 
-Strand* Engine::Acquire(int* error) {
+Carrier* Engine::Acquire(int* error) {
   if (!idle_.empty()) {
-    Strand* s = idle_.back();
+    Carrier* s = idle_.back();
     idle_.pop_back();
     return s;
   }
-  auto strand = std::make_unique<Strand>(this);
-  if (!strand->Start(stack_size_, error)) return nullptr;
-  strands_.push_back(std::move(strand));
-  return strands_.back().get();
+  std::unique_ptr<Carrier> carrier = NewCarrier(error);
+  if (carrier == nullptr) return nullptr;
+  carriers_.push_back(std::move(carrier));
+  return carriers_.back().get();
 }
 
-void Engine::Bind(Strand* strand, v8::Local<v8::Object> tasklet) {
-  strand->tasklet.Reset(isolate_, tasklet);
-  SetFieldPointer(tasklet, kStrandField, strand);
-  strand->command = Command::kStart;
+void Engine::Bind(Carrier* carrier, v8::Local<v8::Object> tasklet) {
+  carrier->tasklet.Reset(isolate_, tasklet);
+  SetFieldPointer(tasklet, kCarrierField, carrier);
+  carrier->command = Command::kStart;
 }
 
-void Engine::Unbind(Strand* strand) {
+void Engine::Unbind(Carrier* carrier) {
   v8::HandleScope scope(isolate_);
-  v8::Local<v8::Object> tasklet = strand->tasklet.Get(isolate_);
-  SetFieldPointer(tasklet, kStrandField, nullptr);
-  strand->tasklet.Reset();
+  v8::Local<v8::Object> tasklet = carrier->tasklet.Get(isolate_);
+  SetFieldPointer(tasklet, kCarrierField, nullptr);
+  carrier->tasklet.Reset();
 }
 
 // --- async context --------------------------------------------------------
@@ -68,11 +68,11 @@ void Engine::Unbind(Strand* strand) {
 // does not use it; the hooks-based AsyncLocalStorage is handled in JS.
 
 void Engine::InitTaskletFields(v8::Local<v8::Object> tasklet) {
-  SetFieldPointer(tasklet, kStrandField, nullptr);
+  SetFieldPointer(tasklet, kCarrierField, nullptr);
   if (track_frame_) tasklet->SetInternalField(kContextField, GetContextFrame(isolate_));
 }
 
-void Engine::SaveContext(Strand* self) {
+void Engine::SaveContext(Carrier* self) {
   if (!track_frame_) return;
   v8::Local<FrameValue> frame = GetContextFrame(isolate_);
   if (self == nullptr) {
@@ -82,7 +82,7 @@ void Engine::SaveContext(Strand* self) {
   }
 }
 
-void Engine::RestoreContext(Strand* self) {
+void Engine::RestoreContext(Carrier* self) {
   if (!track_frame_) return;
   if (self == nullptr) {
     if (main_frame_.IsEmpty()) return;
@@ -96,39 +96,15 @@ void Engine::RestoreContext(Strand* self) {
 
 // --- the switch -----------------------------------------------------------
 
-void Engine::Transfer(Strand* self, Strand* to, bool spin) {
-  Baton& mine = self ? self->baton : main_baton_;
-  Baton& theirs = to ? to->baton : main_baton_;
-  // A strand stays entered in the isolate while parked (it enters once in
-  // StrandMain and exits when it leaves the pool): an Exit/Enter pair here
-  // cost ~370 of ~3,430 instructions per switch on Node 20, ~810 of ~4,120
-  // on Node 26 (whose relock enters too, cheaply when already entered).
-  // V8's per-isolate entry stack then holds one item per started strand,
-  // interleaved above the thread's own item, which is
-  // harmless as long as every strand item is alike (entered once, from no
-  // previous isolate) and nothing else stays entered across a switch: a
-  // nested Enter/Exit only changes the count of the top item and is
-  // balanced before anyone unlocks, and Teardown exits every strand, each
-  // Exit popping one strand item, before Node exits and disposes the
-  // isolate. (Enter also sets the heap's stack start; from V8 12 on, the
-  // relock does that itself, and on V8 11 only a CppHeap or
-  // --conservative-stack-scanning would read it; Node 20 uses neither.)
-  {
-    v8::Unlocker unlocker(isolate_);
-    theirs.Signal();
-    mine.Wait(spin, spinners_);
-  }
-}
-
 SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
-  Strand* self = current_;
-  Strand* to = nullptr;
+  Carrier* self = current_;
+  Carrier* to = nullptr;
   if (!target.IsEmpty()) {
-    to = StrandOf(target);
+    to = CarrierOf(target);
     if (to == nullptr) {
       int error = 0;
       to = Acquire(&error);
-      if (to == nullptr) return SwitchResult::kNoStrand;
+      if (to == nullptr) return SwitchResult::kNoCarrier;
       Bind(to, target);
     } else {
       to->command = Command::kResume;
@@ -154,21 +130,21 @@ SwitchResult Engine::SwitchTo(v8::Local<v8::Object> target, bool spin) {
   return SwitchResult::kResumed;
 }
 
-Strand* Engine::TargetOf(v8::Local<v8::Value> next, Strand* self) {
+Carrier* Engine::TargetOf(v8::Local<v8::Value> next, Carrier* self) {
   if (!next->IsObject()) return nullptr;
   v8::Local<v8::Object> object = next.As<v8::Object>();
   if (object->InternalFieldCount() != kTaskletFieldCount) return nullptr;
-  Strand* strand = StrandOf(object);
-  if (strand == nullptr) {
+  Carrier* carrier = CarrierOf(object);
+  if (carrier == nullptr) {
     // A tasklet that never ran starts right here, on this same thread.
     Bind(self, object);
     return self;
   }
-  strand->command = Command::kResume;
-  return strand;
+  carrier->command = Command::kResume;
+  return carrier;
 }
 
-Strand* Engine::RunBound(Strand* self) {
+Carrier* Engine::RunBound(Carrier* self) {
   v8::HandleScope scope(isolate_);
   v8::Local<v8::Context> context = context_.Get(isolate_);
   v8::Context::Scope context_scope(context);
@@ -199,15 +175,12 @@ Strand* Engine::RunBound(Strand* self) {
   return TargetOf(next, self);
 }
 
-void Engine::StrandMain(Strand* self) {
-  self->baton.Wait(false, spinners_);
-  if (self->command == Command::kExit) return;
-
+void Engine::CarrierMain(Carrier* self) {
   v8::Locker locker(isolate_);
   isolate_->Enter();
   // V8 sets a new thread's JS stack limit ~1 MB below the position where it
-  // first takes the lock; a smaller strand stack needs its own limit or
-  // overflow becomes a segfault instead of a RangeError.
+  // first takes the lock; a smaller stack needs its own limit or overflow
+  // becomes a segfault instead of a RangeError.
   if (self->stack_low() != 0) {
     size_t headroom = self->stack_size() / 8;
     if (headroom < kMinStackHeadroom) headroom = kMinStackHeadroom;
@@ -215,8 +188,8 @@ void Engine::StrandMain(Strand* self) {
     isolate_->SetStackLimit(self->stack_low() + headroom);
   }
   for (;;) {
-    Strand* next = RunBound(self);
-    if (next == self) continue;  // the next tasklet starts on this thread
+    Carrier* next = RunBound(self);
+    if (next == self) continue;  // the next tasklet starts on this carrier
     idle_.push_back(self);
     current_ = next;
     {
@@ -233,26 +206,21 @@ void Engine::StrandMain(Strand* self) {
 void Engine::Teardown() {
   if (current_ != nullptr) Fatal("teardown while a tasklet holds the isolate");
   tearing_down_ = true;
-  // Node tears down inside a SealHandleScope; when another thread takes the
+  // Node tears down inside a SealHandleScope; when another carrier takes the
   // lock, V8 archives this thread's state for real and may create handles
   // while doing so (seen on Node 24), so every handoff below needs a scope.
   v8::HandleScope scope(isolate_);
-  for (auto& strand : strands_) {
-    if (strand->tasklet.IsEmpty()) continue;
+  for (auto& carrier : carriers_) {
+    if (carrier->tasklet.IsEmpty()) continue;
     // Suspended tasklet: resume it with a request to terminate; its JS
-    // frames unwind without running catch or finally, its strand goes back
+    // frames unwind without running catch or finally, its carrier goes back
     // to the pool and hands the isolate back here.
-    strand->command = Command::kTerminate;
-    current_ = strand.get();
-    Transfer(nullptr, strand.get(), true);
+    carrier->command = Command::kTerminate;
+    current_ = carrier.get();
+    Transfer(nullptr, carrier.get(), true);
   }
-  for (auto& strand : strands_) {
-    strand->command = Command::kExit;
-    v8::Unlocker unlocker(isolate_);
-    strand->baton.Signal();
-    strand->Join();
-  }
-  strands_.clear();
+  for (auto& carrier : carriers_) End(carrier.get());
+  carriers_.clear();
   idle_.clear();
   runner_.Reset();
   main_frame_.Reset();

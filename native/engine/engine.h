@@ -1,29 +1,30 @@
-// Engine: one per Node environment (main thread or worker). Owns the strands,
-// the switch protocol (lock handoff between main and strands, and strand to
-// strand directly), per-tasklet async context and teardown.
+// Engine: one per Node environment (main thread or worker). The switch
+// protocol above the carriers: which carrier runs which tasklet, direct
+// tasklet-to-tasklet handoff, per-tasklet async context and teardown. How a
+// carrier holds a stack and how control passes between carriers is the
+// implementation's: StrandEngine (an OS thread per carrier, strand.h) or
+// FiberEngine (stacks switched on the environment's own thread, fiber.h).
 #pragma once
 
 #include <v8.h>
 
-#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "baton.h"
-#include "strand.h"
 #include "v8_compat.h"
 
 namespace tasklet {
 
 // Internal fields of every tasklet object (instances of the native base class
 // that the TypeScript Tasklet extends).
-constexpr int kStrandField = 0;   // aligned pointer: Strand*, or null
+constexpr int kCarrierField = 0;  // aligned pointer: Carrier*, or null
 constexpr int kContextField = 1;  // saved async context frame (Node 22+)
 constexpr int kTaskletFieldCount = 2;
 
 // Stack left below V8's JS stack limit for native code (Node's C++, libuv,
-// OpenSSL, the GC) called from JavaScript on a strand: an eighth of the
+// OpenSSL, the GC) called from JavaScript on a carrier: an eighth of the
 // stack, at least 64 KiB and at most 160 KiB.
 constexpr size_t kMinStackHeadroom = 64 * 1024;
 constexpr size_t kMaxStackHeadroom = 160 * 1024;
@@ -33,19 +34,50 @@ constexpr size_t kMinStackSize = 256 * 1024;
 enum class SwitchResult {
   kResumed,     // the caller was switched back to normally
   kTerminated,  // the caller must unwind: TerminateExecution() is pending
-  kNoStrand,    // no strand could be created; nothing happened
+  kNoCarrier,   // no carrier (stack or thread) could be made; nothing happened
+};
+
+// What a carrier is asked to do when control passes to it.
+enum class Command : uint8_t {
+  kStart,      // run the bound tasklet from its beginning
+  kResume,     // return from the SwitchTo() it is suspended in
+  kTerminate,  // unwind the suspended tasklet without running user code
+  kExit,       // leave the pool and end
+};
+
+// A stack that runs one tasklet at a time: a strand or a fiber.
+class Carrier {
+ public:
+  virtual ~Carrier() = default;
+  Carrier(const Carrier&) = delete;
+  Carrier& operator=(const Carrier&) = delete;
+
+  // The lowest usable address of the stack and its size, once known.
+  uintptr_t stack_low() const { return stack_low_; }
+  size_t stack_size() const { return stack_size_; }
+
+  Command command = Command::kStart;
+  // The tasklet object this carrier runs; empty while pooled.
+  v8::Global<v8::Object> tasklet;
+
+ protected:
+  Carrier() = default;
+  uintptr_t stack_low_ = 0;
+  size_t stack_size_ = 0;
 };
 
 class Engine {
  public:
   Engine(v8::Isolate* isolate, v8::Local<v8::Context> context);
-  ~Engine();
+  virtual ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   v8::Isolate* isolate() const { return isolate_; }
+  // "strand" or "fiber".
+  virtual const char* name() const = 0;
 
-  // The JS function run on a strand for each tasklet: runner(tasklet) runs
+  // The JS function run on a carrier for each tasklet: runner(tasklet) runs
   // the tasklet's body and returns the object to hand off to next (a tasklet)
   // or null for main.
   void SetRunner(v8::Local<v8::Function> runner);
@@ -56,55 +88,62 @@ class Engine {
   void SetTrackContextFrame(bool on) { track_frame_ = on; }
 
   // Gives the isolate to `target` (empty: main; a tasklet object without a
-  // strand is started on a pooled one) and waits until someone switches back
-  // to the caller. `spin`: the caller expects to run again soon and may spin
-  // briefly instead of parking at once.
-  // CAUTION: runs other tasklets' JavaScript on other threads before it
-  // returns, so anything can happen meanwhile, GC included; may never return
-  // to a caller that is torn down (it then returns kTerminated).
+  // carrier is started on a pooled one) and returns when someone switches
+  // back to the caller. `spin`: the caller expects to run again soon (a
+  // strand may spin briefly instead of parking at once).
+  // CAUTION: runs other tasklets' JavaScript before it returns, so anything
+  // can happen meanwhile, GC included; may never return to a caller that is
+  // torn down (it then returns kTerminated).
   SwitchResult SwitchTo(v8::Local<v8::Object> target, bool spin);
 
   // Unwinds every suspended tasklet without running user code, then ends
-  // and joins every strand. Main thread only, with the lock held.
-  // CAUTION: switches to each suspended strand in turn.
+  // every carrier. Environment thread only, with the lock held.
+  // CAUTION: switches to each suspended carrier in turn.
   void Teardown();
 
   // Captures the current async context frame for a new tasklet object.
   void InitTaskletFields(v8::Local<v8::Object> tasklet);
 
-  // Body of a strand's thread (called by Strand). Takes the isolate lock.
-  void StrandMain(Strand* self);
-
   // Counters for tests and leak checks.
-  size_t strand_count() const { return strands_.size(); }
+  size_t carrier_count() const { return carriers_.size(); }
   size_t idle_count() const { return idle_.size(); }
   // Waiters spinning (or holding a slot to) right now; 0 once all wait parked.
-  int spinner_count() const { return spinners_.load(std::memory_order_relaxed); }
+  virtual int spinner_count() const { return 0; }
 
- private:
-  static Strand* StrandOf(v8::Local<v8::Object> tasklet);
-  Strand* Acquire(int* error);
-  void Bind(Strand* strand, v8::Local<v8::Object> tasklet);
-  void Unbind(Strand* strand);
-  // Hands the lock from `self` (null: main) to `to` (null: main) and waits
-  // for `self` to be resumed. CAUTION: runs other threads' JS meanwhile.
-  void Transfer(Strand* self, Strand* to, bool spin);
-  // Runs the strand's bound tasklet to its end; returns whom to run next
-  // (null: main; `self` again when the next tasklet is new and bound here).
-  Strand* RunBound(Strand* self);
-  Strand* TargetOf(v8::Local<v8::Value> next, Strand* self);
-  void SaveContext(Strand* self);
-  void RestoreContext(Strand* self);
+ protected:
+  // The body of a carrier: takes the isolate lock, runs bound tasklets until
+  // told to exit, and returns with the lock released.
+  // CAUTION: runs JavaScript; returns only on Command::kExit.
+  void CarrierMain(Carrier* self);
+  // Makes a new carrier (owned by the caller), or null with an errno value.
+  virtual std::unique_ptr<Carrier> NewCarrier(int* error) = 0;
+  // Hands the lock from `self` (null: the environment's thread, "main") to
+  // `to` (null: main) and returns when someone hands it back to `self`.
+  // CAUTION: other tasklets run meanwhile.
+  virtual void Transfer(Carrier* self, Carrier* to, bool spin) = 0;
+  // Ends a pooled carrier (Command::kExit) and frees it. With the lock held.
+  virtual void End(Carrier* carrier) = 0;
 
   v8::Isolate* isolate_;
+  Carrier* current_ = nullptr;  // null: main holds the isolate
+
+ private:
+  static Carrier* CarrierOf(v8::Local<v8::Object> tasklet);
+  Carrier* Acquire(int* error);
+  void Bind(Carrier* carrier, v8::Local<v8::Object> tasklet);
+  void Unbind(Carrier* carrier);
+  // Runs the carrier's bound tasklet to its end; returns whom to run next
+  // (null: main; `self` again when the next tasklet is new and bound here).
+  Carrier* RunBound(Carrier* self);
+  Carrier* TargetOf(v8::Local<v8::Value> next, Carrier* self);
+  void SaveContext(Carrier* self);
+  void RestoreContext(Carrier* self);
+
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> runner_;
   v8::Global<FrameValue> main_frame_;
-  Baton main_baton_;
-  std::atomic<int> spinners_{0};
-  Strand* current_ = nullptr;  // null: main holds the isolate
-  std::vector<std::unique_ptr<Strand>> strands_;
-  std::vector<Strand*> idle_;
+  std::vector<std::unique_ptr<Carrier>> carriers_;
+  std::vector<Carrier*> idle_;
   size_t stack_size_ = kDefaultStackSize;
   bool tearing_down_ = false;
   bool propagate_termination_ = false;
