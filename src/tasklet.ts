@@ -5,7 +5,7 @@ import { TaskletError, TaskletExit, blockingInMain, checkArray, checkTaskletFunc
 import * as als from './async-context';
 import {
   Phase,
-  type State,
+  State,
   checkNotExiting,
   checkSuspendable,
   enqueue,
@@ -45,27 +45,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     if (fn !== undefined) checkTaskletFunction('fn', fn);
     this.id = nextId++;
     this.name = fn?.name ?? '';
-    this[kState] = {
-      fn: fn as State['fn'],
-      args: [],
-      phase: Phase.New,
-      queued: false,
-      blocked: false,
-      prev: null,
-      next: null,
-      pending: undefined,
-      cancelWait: undefined,
-      resumeFailed: false,
-      resumeValue: undefined,
-      result: undefined,
-      resolve: undefined,
-      reject: undefined,
-      outcome: undefined,
-      als: als.capture(),
-      alsResource: undefined,
-      alsOriginal: undefined,
-      alsAsyncId: 0,
-    };
+    this[kState] = new State(this, fn as State['fn'], als.capture());
   }
 
   /** Binds `fn` (and, when given, its arguments, which makes the tasklet alive). Only before it starts. */
