@@ -2,7 +2,9 @@
 # Runs the test suite on another Node major version: the official binary and
 # headers from the npm registry (scripts/node-version.sh), copies
 # the tracked files to a scratch directory, builds the addon there against
-# those headers and runs vitest with that node. Usage: scripts/test-on-node.sh 24
+# those headers and runs vitest with that node, once on each engine (fiber
+# is forced, so a refusal of its load-time checks fails loudly).
+# Usage: scripts/test-on-node.sh 24
 set -euo pipefail
 major="$1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,4 +21,7 @@ export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir"
 echo "== Node $(node --version) in $scratch/src"
 cd "$scratch/src"
 npm ci --no-audit --no-fund >/dev/null
-npx vitest run
+for engine in fiber strand; do
+  echo "== Node $(node --version), $engine engine"
+  TASKLET_ENGINE=$engine npx vitest run
+done

@@ -65,8 +65,8 @@ export const messages = {
   asyncScope: () =>
     'a tasklet cannot suspend inside AsyncResource#runInAsyncScope() or another ' +
     'async callback scope it opened itself: leave the scope first',
-  threadLimit: (size: number) =>
-    `the OS refused a new strand thread (stack ${size} bytes); ` +
+  threadLimit: (engine: string, size: number) =>
+    `the OS refused a new ${engine === 'fiber' ? 'fiber stack' : 'strand thread'} (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',
   channelClosed: (what: string) => `${what}: the channel is closed`,
   notRunnable: (what: string) =>

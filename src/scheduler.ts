@@ -210,7 +210,7 @@ export function switchTo(target: Tasklet, spin: boolean): void {
       // pending fires at this loop's back edge; no more user code runs.
       for (;;);
     }
-    fail(target, new TaskletError('ERR_THREAD_LIMIT', messages.threadLimit(native.setStackSize())));
+    fail(target, new TaskletError('ERR_THREAD_LIMIT', messages.threadLimit(native.engineInfo()[0], native.setStackSize())));
     target = nextTarget();
   }
   current = me;

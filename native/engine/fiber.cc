@@ -77,8 +77,14 @@ namespace {
   std::abort();
 }
 
-constexpr uint64_t kCanary = 0x7461736b6c657421;  // "tasklet!"
-constexpr size_t kStacksPerSlab = 32;
+// An unguarded stack's lowest bytes stay zero unless something overran the
+// stack: they are read (the kernel's shared zero page, no memory used) on
+// every switch away from the fiber, never written.
+constexpr size_t kCanaryWords = 8;
+// Unguarded stacks are carved from slabs of at most 32 stacks or 64 MiB: one
+// memory mapping each, whatever the kernel merges.
+constexpr size_t kMaxStacksPerSlab = 32;
+constexpr size_t kMaxSlabBytes = 64u << 20;
 
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
@@ -129,7 +135,6 @@ Fiber::Fiber(FiberEngine* engine, uintptr_t low, size_t size, bool guarded, void
     : engine_(engine), guarded_(guarded), own_map_(own_map), own_map_size_(own_map_size) {
   stack_low_ = low;
   stack_size_ = size;
-  if (!guarded) *reinterpret_cast<uint64_t*>(low) = kCanary;
   sp = PrepareStack(low + size, EntryThunk, this);
 }
 
@@ -138,7 +143,11 @@ Fiber::~Fiber() {
 }
 
 bool Fiber::CanaryIntact() const {
-  return guarded_ || *reinterpret_cast<const uint64_t*>(stack_low_) == kCanary;
+  if (guarded_) return true;
+  const volatile uint64_t* bottom = reinterpret_cast<const volatile uint64_t*>(stack_low_);
+  uint64_t any = 0;
+  for (size_t i = 0; i < kCanaryWords; i++) any |= bottom[i];
+  return any == 0;
 }
 
 // --- the engine -------------------------------------------------------------------
@@ -164,15 +173,18 @@ FiberEngine::~FiberEngine() {
 }
 
 bool FiberEngine::CarveFromSlab(size_t size, uintptr_t* low, int* error) {
-  if (slabs_.empty() || slabs_.back().used == kStacksPerSlab || slabs_.back().stack_size != size) {
-    size_t bytes = size * kStacksPerSlab;
+  size_t per_slab = kMaxSlabBytes / size;
+  if (per_slab > kMaxStacksPerSlab) per_slab = kMaxStacksPerSlab;
+  if (per_slab == 0) per_slab = 1;
+  if (slabs_.empty() || slabs_.back().used == slabs_.back().capacity || slabs_.back().stack_size != size) {
+    size_t bytes = size * per_slab;
     void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                      -1, 0);
     if (map == MAP_FAILED) {
       *error = errno;
       return false;
     }
-    slabs_.push_back({map, bytes, 0, size});
+    slabs_.push_back({map, bytes, 0, per_slab, size});
   }
   Slab& slab = slabs_.back();
   *low = reinterpret_cast<uintptr_t>(slab.map) + slab.used++ * size;

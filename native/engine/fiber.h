@@ -23,8 +23,8 @@ namespace tasklet {
 class FiberEngine;
 
 // A fiber: a stack (with a guard page below it while the memory-map budget
-// allows, else a canary word) and the saved identity and stack pointer of
-// the tasklet it carries.
+// allows, else lowest bytes that must stay zero) and the saved identity and
+// stack pointer of the tasklet it carries.
 class Fiber final : public Carrier {
  public:
   Fiber(FiberEngine* engine, uintptr_t low, size_t size, bool guarded, void* own_map, size_t own_map_size);
@@ -32,7 +32,7 @@ class Fiber final : public Carrier {
 
   FiberEngine* engine() const { return engine_; }
   bool guarded() const { return guarded_; }
-  // Whether the word at the bottom of an unguarded stack is intact.
+  // Whether the bottom of an unguarded stack is untouched (all zero).
   bool CanaryIntact() const;
 
   void* sp = nullptr;      // saved stack pointer while switched out
@@ -94,6 +94,7 @@ class FiberEngine final : public Engine {
     void* map;
     size_t size;
     size_t used;
+    size_t capacity;
     size_t stack_size;
   };
   std::vector<Slab> slabs_;
