@@ -3,6 +3,8 @@
 # build of the addon (g++'s runtimes, preloaded into node). The tracked files
 # are copied to a scratch directory so the normal build is left alone.
 # Not run by CI (about 3x slower); run it for every change under native/.
+# The suite runs once on each engine (fibers annotate their stack switches
+# for ASan with __sanitizer_start/finish_switch_fiber).
 # Two tests cannot run under ASan and are skipped, saying so: the
 # ERR_THREAD_LIMIT test (its `ulimit -v` leaves no room for ASan's shadow
 # memory) and the PostgreSQL example (the preloaded runtime hangs initdb).
@@ -25,4 +27,7 @@ export LD_PRELOAD="$asan:$ubsan" \
 node node_modules/typescript/bin/tsc -p tsconfig.build.json
 node scripts/make-esm.js
 echo "== sanitizer build in $scratch; SKIPPED under ASan: postgres-example.test.ts, the ERR_THREAD_LIMIT test"
-node node_modules/vitest/vitest.mjs run --exclude test/postgres-example.test.ts "$@"
+for engine in fiber strand; do
+  echo "== $engine engine under ASan+UBSan"
+  TASKLET_ENGINE=$engine node node_modules/vitest/vitest.mjs run --exclude test/postgres-example.test.ts "$@"
+done

@@ -65,8 +65,9 @@ describe('README.md examples', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/tasklet \d+: package\.json has \d+ lines/);
-    expect(r.stdout).toMatch(/killed\n/);
-    expect(r.stdout).toMatch(/\[ \d+, \d+, \d+ \]\n$/);
+    // The sleeper is killed 10 ms in, before or after the workers finish.
+    expect(r.stdout).toMatch(/^killed$/m);
+    expect(r.stdout).toMatch(/^\[ 1, 1, 1 \]$/m);
     expect(r.exitLag).toBeLessThan(1_000);
   });
 
