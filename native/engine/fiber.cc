@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -88,6 +89,11 @@ constexpr size_t kMaxSlabBytes = 64u << 20;
 
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
+// Guard pages in use by all fiber engines of the process (main thread and
+// workers): vm.max_map_count is per process, so the budget is too. The one
+// mutable static of the addon, and deliberately process-wide.
+std::atomic<size_t> g_guard_pages{0};
+
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 // vm.max_map_count, or the kernel's default when it cannot be read.
@@ -139,7 +145,9 @@ Fiber::Fiber(FiberEngine* engine, uintptr_t low, size_t size, bool guarded, void
 }
 
 Fiber::~Fiber() {
-  if (own_map_ != nullptr) munmap(own_map_, own_map_size_);
+  if (own_map_ == nullptr) return;
+  munmap(own_map_, own_map_size_);
+  if (guarded_) g_guard_pages.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool Fiber::CanaryIntact() const {
@@ -194,19 +202,19 @@ bool FiberEngine::CarveFromSlab(size_t size, uintptr_t* low, int* error) {
 std::unique_ptr<Carrier> FiberEngine::NewCarrier(int* error) {
   size_t page = PageSize();
   size_t size = RoundUp(stack_size(), page);
-  if (guarded_ < guard_budget_) {
+  if (g_guard_pages.fetch_add(1, std::memory_order_relaxed) < guard_budget_) {
     void* map = mmap(nullptr, size + page, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (map != MAP_FAILED) {
       if (mprotect(map, page, PROT_NONE) == 0) {
-        guarded_++;
         uintptr_t low = reinterpret_cast<uintptr_t>(map) + page;
         return std::make_unique<Fiber>(this, low, size, true, map, size + page);
       }
       munmap(map, size + page);
     }
-    guard_budget_ = guarded_;  // out of maps (or memory): no more guard pages
+    guard_budget_ = 0;  // out of maps (or memory): this engine makes no more guard pages
   }
+  g_guard_pages.fetch_sub(1, std::memory_order_relaxed);
   uintptr_t low = 0;
   if (!CarveFromSlab(size, &low, error)) return nullptr;
   return std::make_unique<Fiber>(this, low, size, false, nullptr, 0);

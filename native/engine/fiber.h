@@ -85,11 +85,11 @@ class FiberEngine final : public Engine {
   uintptr_t main_stack_low_ = 0;
   size_t main_stack_size_ = 0;
   // Guard pages cost a memory mapping each (the stack's mapping is split in
-  // two); they are used for the first `guard_budget_` fibers only, so that
-  // V8 and Node keep most of vm.max_map_count (DESIGN.md: with all 32,700
-  // fibers guarded, V8's next mmap failed and the process died).
+  // two); the process's fibers get at most `guard_budget_` of them in all
+  // (vm.max_map_count / 4), so that V8 and Node keep most of the maps
+  // (DESIGN.md: with 32,700 guarded stacks, V8's next mmap failed and the
+  // process died).
   size_t guard_budget_ = 0;
-  size_t guarded_ = 0;
   struct Slab {
     void* map;
     size_t size;
