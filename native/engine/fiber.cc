@@ -267,6 +267,9 @@ void FiberEngine::Transfer(Carrier* self, Carrier* to, bool spin) {
 }
 
 void FiberEngine::Entry(Fiber* self) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // arrived on a new stack
+#endif
   FiberEngine* engine = self->engine();
   engine->CarrierMain(self);  // returns on Command::kExit, lock released
   // This "thread" ends: V8 forgets its per-thread data, and End() frees the
@@ -302,6 +305,9 @@ struct SelfTestRun {
 }  // namespace
 
 void FiberEngine::SelfTestEntry(void* arg) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // arrived on a new stack
+#endif
   auto* run = static_cast<SelfTestRun*>(arg);
   {
     v8::Locker locker(run->isolate);
