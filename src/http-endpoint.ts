@@ -24,7 +24,7 @@ export interface Exchange {
 
 /** Options for {@link Endpoint}. */
 export interface EndpointOptions {
-  /** Requests waiting for an accept() at most; beyond it the answer is 503 (default 1024). */
+  /** Requests that may wait beyond the acceptors waiting (an integer; default 1024); more are answered 503. */
   queueSize?: number;
   /** Ms an accepted-or-waiting request may go unanswered before a 504 (default 30,000; at most 2^31 - 1, setTimeout's limit). */
   timeout?: number;
