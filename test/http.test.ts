@@ -33,7 +33,7 @@ function request(port: number, path: string, body?: string, method = body ? 'POS
  * (undefined if no response came) and any error the client saw on the way,
  * even after the response (a reset while the body was still being sent).
  */
-function postAndClose(port: number, size: number) {
+function postAndClose(port: number, size: number, chunked = false) {
   return new Promise<{ status?: number; body: string; connection?: string; error?: string }>((resolve) => {
     const out: { status?: number; body: string; connection?: string; error?: string } = { body: '' };
     const req = http.request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent: false }, (res) => {
@@ -45,7 +45,24 @@ function postAndClose(port: number, size: number) {
     });
     req.on('error', (e: NodeJS.ErrnoException) => (out.error ??= e.code ?? e.message));
     req.on('close', () => setTimeout(() => resolve(out), 20));
-    req.end(Buffer.alloc(size, 0x61));
+    if (!chunked) {
+      req.end(Buffer.alloc(size, 0x61)); // with Content-Length
+      return;
+    }
+    // Transfer-Encoding: chunked, 64 KiB at a time: the size is only known by counting.
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let left = size;
+    const more = (): void => {
+      while (left > 0) {
+        left -= chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', more);
+          return;
+        }
+      }
+      req.end();
+    };
+    more();
   });
 }
 
@@ -341,9 +358,11 @@ describe('Endpoint', () => {
   it('answers a body over bodyLimit with 413 and closes the connection cleanly', async () => {
     const ep = new Endpoint({ bodyLimit: 1024 });
     const port = await listen(http.createServer(ep.handler));
-    const r = await postAndClose(port, 4 * 1024 * 1024);
-    expect(r).toMatchObject({ status: 413, connection: 'close', body: 'Payload Too Large' });
-    expect(r.error).toBeUndefined();
+    for (const chunked of [false, true]) {
+      const r = await postAndClose(port, 4 * 1024 * 1024, chunked);
+      expect(r, chunked ? 'chunked' : 'with Content-Length').toMatchObject({ status: 413, connection: 'close', body: 'Payload Too Large' });
+      expect(r.error).toBeUndefined();
+    }
     expect(ep.waiting).toBe(0);
   }, 15_000);
 
