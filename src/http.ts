@@ -1,11 +1,13 @@
 // tasklet/http: Node's http server with handlers that run in tasklets and
 // may block (serve), and the rendezvous style where long-lived tasklets
-// accept() requests and reply() (Endpoint).
+// accept() requests and reply() (Endpoint, in http-endpoint.ts).
 import * as http from 'node:http';
-import { TaskletError, TaskletExit, blockingInMain, checkFunction, checkNumber } from './errors';
-import { blockOn } from './block-on';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, wake } from './scheduler';
+import { TaskletExit, checkFunction, checkNumber, invalidArgType } from './errors';
 import { spawn, type Tasklet } from './tasklet';
+import { answerTooLarge, inCheckPhase, isBodyTooLarge } from './http-shared';
+
+export { readBody } from './http-shared';
+export { Endpoint, type EndpointOptions, type Exchange } from './http-endpoint';
 
 /** Options for {@link serve}. */
 export interface ServeOptions extends http.ServerOptions {
@@ -16,26 +18,6 @@ export interface ServeOptions extends http.ServerOptions {
 /** A request handler written in blocking style: it runs in its own tasklet. */
 export type BlockingHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-/**
- * Defers `fn(a, b)` calls to the check phase of the current turn of the
- * event loop, in arrival order. Requests arrive one socket read (one
- * callback) at a time; started together, their tasklets run back to back in
- * one pass of the scheduler (a new tasklet starts on the thread its
- * predecessor finished on) instead of a switch to a tasklet and back per
- * request. They still start in the same turn of the loop.
- */
-function inCheckPhase<Args extends unknown[]>(fn: (...args: Args) => void): (...args: Args) => void {
-  let arrived: Args[] = [];
-  const flush = (): void => {
-    const batch = arrived;
-    arrived = [];
-    for (const args of batch) fn(...args);
-  };
-  return (...args: Args): void => {
-    if (arrived.push(args) === 1) setImmediate(flush);
-  };
-}
-
 function report(server: http.Server, error: unknown, req: http.IncomingMessage): void {
   if (server.listenerCount('handlerError') > 0) server.emit('handlerError', error, req);
   else process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'TaskletHttpHandlerWarning');
@@ -45,14 +27,19 @@ function report(server: http.Server, error: unknown, req: http.IncomingMessage):
  * Creates an http.Server whose handler runs in a new tasklet per request.
  * An error escaping the handler becomes a 500 (or a destroyed socket when
  * headers were sent) and is reported on the server's 'handlerError' event
- * (a process warning when nobody listens); the server keeps serving. A
- * client that disconnects before the response is finished kills its
- * request's tasklet with TaskletExit.
+ * (a process warning when nobody listens); the server keeps serving. The
+ * ERR_BODY_TOO_LARGE of {@link readBody} escaping it becomes a 413 instead,
+ * not reported (the client's doing). A client that disconnects before the
+ * response is finished kills its request's tasklet with TaskletExit.
+ * `options` other than `concurrency` go to http.createServer.
  */
 export function serve(handler: BlockingHandler, options: ServeOptions = {}): http.Server {
   checkFunction('handler', handler);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidArgType('options', 'of type object', options);
+  }
   const { concurrency = 1024, ...serverOptions } = options;
-  checkNumber('options.concurrency', concurrency, 1);
+  checkNumber('options.concurrency', concurrency, 1, Infinity, true);
   let active = 0;
   const waiting: Array<[http.IncomingMessage, http.ServerResponse]> = [];
   const server = http.createServer(serverOptions);
@@ -69,6 +56,10 @@ export function serve(handler: BlockingHandler, options: ServeOptions = {}): htt
         handler(req, res);
       } catch (error) {
         if (error instanceof TaskletExit) throw error;
+        if (isBodyTooLarge(error, req) && !res.headersSent) {
+          answerTooLarge(req, res);
+          return;
+        }
         report(server, error, req);
         if (!res.headersSent) {
           res.statusCode = 500;
@@ -100,302 +91,4 @@ export function serve(handler: BlockingHandler, options: ServeOptions = {}): htt
   });
   server.on('request', arrive);
   return server;
-}
-
-/** In a tasklet: reads the whole request body (at most `limit` bytes, default 1 MiB). */
-export function readBody(req: http.IncomingMessage, limit = 1024 * 1024): Buffer {
-  checkNumber('limit', limit, 0);
-  return blockOn(collect(req, limit));
-}
-
-const EMPTY_BODY = Buffer.alloc(0);
-
-/** Whether a request carries a body (HTTP/1.1: a non-zero Content-Length or a Transfer-Encoding). */
-function hasBody(req: http.IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-function collect(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new TaskletError('ERR_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** One request handed to a tasklet that accept()ed it. */
-export interface Exchange {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  /** Sends the response; a second call throws ERR_ALREADY_REPLIED. */
-  reply(status: number, body?: string | Buffer, headers?: http.OutgoingHttpHeaders): void;
-  /** Whether reply() was called (or the timeout answered 504). */
-  readonly replied: boolean;
-}
-
-/** Options for {@link Endpoint}. */
-export interface EndpointOptions {
-  /** Requests waiting for an accept() at most; beyond it the answer is 503 (default 1024). */
-  queueSize?: number;
-  /** Ms an accepted-or-waiting request may go unanswered before a 504 (default 30,000). */
-  timeout?: number;
-  /** Request body limit in bytes (default 1 MiB; larger bodies get 413). */
-  bodyLimit?: number;
-}
-
-/**
- * One request handed over by an Endpoint: the Exchange, and its own 504
- * deadline entry (one object per request; the response is dropped once
- * answered, so an answered entry holds nothing).
- */
-class PendingExchange implements Exchange {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  /** When it gets a 504 (performance.now() time). */
-  readonly at: number;
-  #res: http.ServerResponse | undefined;
-  #onAnswered: () => void;
-
-  constructor(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, at: number, onAnswered: () => void) {
-    this.method = req.method ?? 'GET';
-    this.url = req.url ?? '/';
-    this.headers = req.headers;
-    this.body = body;
-    this.at = at;
-    this.#res = res;
-    this.#onAnswered = onAnswered;
-  }
-
-  reply(status: number, payload?: string | Buffer, headers?: http.OutgoingHttpHeaders): void {
-    const res = this.#res;
-    if (res === undefined) throw new TaskletError('ERR_ALREADY_REPLIED', 'reply(): this request was already answered');
-    checkNumber('status', status, 100, 999);
-    this.#answered();
-    res.writeHead(status, headers);
-    res.end(payload);
-  }
-
-  get replied(): boolean {
-    return this.#res === undefined;
-  }
-
-  /** Answers 504 unless already answered. */
-  expire(): void {
-    const res = this.#res;
-    if (res === undefined) return;
-    this.#answered();
-    res.statusCode = 504;
-    res.end('Gateway Timeout');
-  }
-
-  #answered(): void {
-    this.#res = undefined;
-    this.#onAnswered();
-  }
-}
-
-/** An acceptor blocked in accept() (a tasklet) or waiting in acceptAsync() (a Promise). */
-type Acceptor = { tasklet: Tasklet; woken: boolean } | { resolve: (ex: Exchange) => void };
-
-/**
- * The rendezvous style: `endpoint.handler` only hands each request over;
- * long-lived tasklets call `accept()` and `reply()`.
- *
- * Requests wait in the endpoint's queue. One waiting acceptor is woken at a
- * time: it takes a request, and when it comes back to accept() while more
- * are queued it takes the next without a switch. Another acceptor is woken
- * only when the queue still holds requests once control is back on main —
- * that is, when the woken ones block in their handlers (I/O) — so a burst
- * of quick requests costs one handoff, and slow handlers still run side by
- * side.
- */
-export class Endpoint {
-  readonly #queue: Exchange[] = [];
-  readonly #acceptors: Acceptor[] = [];
-  readonly #queueSize: number;
-  readonly #timeout: number;
-  readonly #bodyLimit: number;
-  /** Acceptors woken to take a request that have not run yet. */
-  #woken = 0;
-  #dispatchQueued = false;
-
-  constructor(options: EndpointOptions = {}) {
-    const { queueSize = 1024, timeout = 30_000, bodyLimit = 1024 * 1024 } = options;
-    checkNumber('options.queueSize', queueSize, 0);
-    checkNumber('options.timeout', timeout, 0);
-    checkNumber('options.bodyLimit', bodyLimit, 0);
-    this.#queueSize = queueSize;
-    this.#timeout = timeout;
-    this.#bodyLimit = bodyLimit;
-  }
-
-  // Requests whose bodies completed in one turn of the loop are handed over
-  // together (see inCheckPhase).
-  readonly #arrive = inCheckPhase((req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) =>
-    this.#handOver(req, res, body),
-  );
-
-  /** The request listener for http.createServer(). */
-  readonly handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (!hasBody(req)) {
-      this.#arrive(req, res, EMPTY_BODY);
-      return;
-    }
-    collect(req, this.#bodyLimit).then(
-      (body) => this.#arrive(req, res, body),
-      () => {
-        if (!res.headersSent) {
-          res.statusCode = 413;
-          res.end('Payload Too Large');
-        }
-      },
-    );
-  };
-
-  #handOver(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
-    // Room: the queue's size, plus acceptors waiting and not yet woken.
-    if (this.#queue.length >= this.#queueSize + this.#acceptors.length - this.#woken) {
-      res.statusCode = 503;
-      res.end('Service Unavailable');
-      return;
-    }
-    const exchange = new PendingExchange(req, res, body, performance.now() + this.#timeout, this.#answered);
-    this.#queue.push(exchange);
-    this.#watch(exchange);
-    this.#dispatch();
-  }
-
-  // The 504 deadlines: every exchange gets the same timeout, so deadlines
-  // come in arrival order and one timer (for the oldest) serves them all,
-  // instead of a setTimeout/clearTimeout pair per request. An answered
-  // entry keeps nothing alive; answered entries are dropped from the front
-  // as they come, and the list is compacted when they are most of it (one
-  // slow request at the front does not make it grow without bound).
-  readonly #deadlines: PendingExchange[] = [];
-  #unanswered = 0;
-  #deadlineTimer: NodeJS.Timeout | undefined;
-  readonly #answered = (): void => {
-    this.#unanswered--;
-  };
-
-  #watch(exchange: PendingExchange): void {
-    const d = this.#deadlines;
-    while (d.length > 0 && d[0].replied) d.shift();
-    if (d.length > 1024 && d.length > 2 * this.#unanswered) {
-      const live = d.filter((x) => !x.replied);
-      d.length = 0;
-      for (const x of live) d.push(x);
-    }
-    d.push(exchange);
-    this.#unanswered++;
-    if (this.#deadlineTimer === undefined) this.#armDeadline();
-  }
-
-  #armDeadline(): void {
-    const d = this.#deadlines;
-    while (d.length > 0 && d[0].replied) d.shift();
-    if (d.length === 0) {
-      this.#deadlineTimer = undefined;
-      return;
-    }
-    this.#deadlineTimer = setTimeout(() => {
-      const now = performance.now();
-      while (d.length > 0 && (d[0].replied || d[0].at <= now)) d.shift()!.expire();
-      this.#armDeadline();
-    }, Math.max(0, d[0].at - performance.now()));
-    // An open request keeps the loop alive through its socket; the timer
-    // must not keep it alive after the last reply.
-    this.#deadlineTimer.unref();
-  }
-
-  /** The next request not answered yet (a timed-out one was answered 504). */
-  #take(): Exchange | undefined {
-    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) {
-      if (!ex.replied) return ex;
-    }
-    return undefined;
-  }
-
-  /** Wakes one acceptor if requests are queued and none is on its way. */
-  #dispatch(): void {
-    while (this.#woken === 0 && this.#queue.length > 0) {
-      const i = this.#acceptors.findIndex((a) => !('tasklet' in a) || !a.woken);
-      if (i < 0) return;
-      const a = this.#acceptors[i];
-      if ('resolve' in a) {
-        const ex = this.#take();
-        if (ex === undefined) return;
-        this.#acceptors.splice(i, 1);
-        a.resolve(ex);
-        continue;
-      }
-      a.woken = true;
-      this.#woken++;
-      wake(a.tasklet);
-    }
-  }
-
-  /** Dispatches again once control is back on main, if requests remain. */
-  #dispatchLater(): void {
-    if (this.#dispatchQueued || this.#queue.length === 0) return;
-    this.#dispatchQueued = true;
-    queueMicrotask(() => {
-      this.#dispatchQueued = false;
-      this.#dispatch();
-    });
-  }
-
-  /** In a tasklet: blocks until a request arrives and returns it. */
-  accept(): Exchange {
-    if (!inTasklet()) throw blockingInMain('Endpoint#accept()', 'use acceptAsync()');
-    checkSuspendable();
-    for (;;) {
-      const ready = this.#take();
-      if (ready !== undefined) {
-        this.#dispatchLater();
-        return ready;
-      }
-      const me: Acceptor = { tasklet: getCurrentTasklet(), woken: false };
-      this.#acceptors.push(me);
-      block(() => {
-        // Killed while waiting: leave, and let another acceptor take over.
-        const i = this.#acceptors.indexOf(me);
-        if (i >= 0) this.#acceptors.splice(i, 1);
-        if (me.woken) {
-          this.#woken--;
-          this.#dispatch();
-        }
-      });
-      const i = this.#acceptors.indexOf(me);
-      if (i >= 0) this.#acceptors.splice(i, 1);
-      if (me.woken) this.#woken--;
-    }
-  }
-
-  /** Anywhere: a Promise of the next request. */
-  acceptAsync(): Promise<Exchange> {
-    const ready = this.#take();
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise<Exchange>((resolve) => this.#acceptors.push({ resolve }));
-  }
-
-  /** Requests waiting for an accept(). */
-  get waiting(): number {
-    return this.#queue.length;
-  }
 }
