@@ -1,7 +1,10 @@
-// Every public function and constructor with bad input: Node's own argument
-// errors (code, class) with the argument named in the message.
+// Public functions and constructors (core, threads, tasklet/http) with bad
+// input: Node's own argument
+// errors (code, class) with the argument named in the message. Each area's
+// own test file covers the rest of its options.
 import { describe, expect, it } from 'vitest';
 import * as T from '../dist/cjs/index.js';
+import * as H from '../dist/cjs/http.js';
 
 type Code = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 /** [what is called, the call, the code expected, the argument the message must name] */
@@ -39,6 +42,19 @@ const rows: Row[] = [
   ['configure({ bogus: 1 })', () => T.configure({ bogus: 1 } as never), 'ERR_INVALID_ARG_VALUE', "'options.bogus'"],
   ['configure({ stackSize: 1 })', () => T.configure({ stackSize: 1 }), 'ERR_OUT_OF_RANGE', '"options.stackSize"'],
   ['configure({ timeSlice: "1" })', () => T.configure({ timeSlice: '1' as never }), 'ERR_INVALID_ARG_TYPE', '"options.timeSlice"'],
+  ['new ThreadPool({ minThreads: 3, maxThreads: 2 })', () => new T.ThreadPool({ minThreads: 3, maxThreads: 2 }), 'ERR_OUT_OF_RANGE', '"options.minThreads"'],
+  ['new ThreadPool({ max: 2 })', () => new T.ThreadPool({ max: 2 } as never), 'ERR_INVALID_ARG_VALUE', "'options.max'"],
+  ['suggestThreadPoolSize(0)', () => T.suggestThreadPoolSize(0), 'ERR_OUT_OF_RANGE', '"n"'],
+  ['callInThread(42)', () => T.callInThread(42 as never), 'ERR_INVALID_ARG_TYPE', '"task"'],
+  ['exposeToThreads(42)', () => T.exposeToThreads(42 as never), 'ERR_INVALID_ARG_TYPE', '"fns"'],
+  ['callFromThread(42)', () => T.callFromThread(42 as never), 'ERR_INVALID_ARG_TYPE', '"name"'],
+  ['new ThreadChannel(5)', () => new T.ThreadChannel(5 as never), 'ERR_INVALID_ARG_TYPE', '"options"'],
+  ['ThreadChannel.from(42)', () => T.ThreadChannel.from(42 as never), 'ERR_INVALID_ARG_TYPE', '"value"'],
+  ['serve(42)', () => H.serve(42 as never), 'ERR_INVALID_ARG_TYPE', '"handler"'],
+  ['serve(f, 5)', () => H.serve(fn, 5 as never), 'ERR_INVALID_ARG_TYPE', '"options"'],
+  ['new Endpoint(5)', () => new H.Endpoint(5 as never), 'ERR_INVALID_ARG_TYPE', '"options"'],
+  ['new Endpoint({ queuesize: 1 })', () => new H.Endpoint({ queuesize: 1 } as never), 'ERR_INVALID_ARG_VALUE', "'options.queuesize'"],
+  ['readBody(42)', () => H.readBody(42 as never), 'ERR_INVALID_ARG_TYPE', '"req"'],
 ];
 
 describe('bad arguments', () => {
