@@ -1,7 +1,6 @@
 // Public functions and constructors (core, threads, tasklet/http) with bad
-// input: Node's own argument
-// errors (code, class) with the argument named in the message. Each area's
-// own test file covers the rest of its options.
+// input: Node's own argument errors (code, class) with the argument named in
+// the message. Each area's own test file covers the rest of its options.
 import { describe, expect, it } from 'vitest';
 import * as T from '../dist/cjs/index.js';
 import * as H from '../dist/cjs/http.js';
