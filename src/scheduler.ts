@@ -385,6 +385,20 @@ function pump(): void {
   }
 }
 
+/**
+ * Main's own code queued a tasklet (spawn, insert): it starts in this
+ * macrotask's microtasks even when tasklets already spent the slice (a new
+ * slice from now on), as the docs promise — it may, for one, be about to
+ * consume a rejected promise before Node looks for unhandled rejections.
+ * Tasklets that spawn or wake others never renew the slice, so no loop of
+ * tasklets can keep the event loop from its turn.
+ */
+export function renewSliceForMain(): void {
+  if (current !== main || !sliceOpen || mainPumping) return;
+  sliceStart = performance.now();
+  sliceEnd = sliceStart + timeSlice;
+}
+
 /** The loop had its turn (timers, I/O): a new slice for whatever is runnable. */
 function closeSlice(): void {
   sliceOpen = false;

@@ -17,6 +17,7 @@ import {
   kState,
   runAll,
   runCount,
+  renewSliceForMain,
   runNow,
   setMain,
   stateOf,
@@ -89,6 +90,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     this.#checkRunnable('insert()');
     if (this.isCurrent) return;
     enqueue(this);
+    renewSliceForMain();
     ensurePump();
   }
 

