@@ -14,6 +14,7 @@
 #include <cstring>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -130,7 +131,26 @@ void* PrepareStack(uintptr_t top, void (*fn)(void*), void* arg) {
   return sp;
 }
 
-void EntryThunk(void* fiber) { FiberEngine::Entry(static_cast<Fiber*>(fiber)); }
+// AddressSanitizer keeps shadow state for stack memory it saw in use; a
+// stack's memory must be clean when a fiber starts on it and when it is
+// unmapped (the next mapping may reuse the addresses).
+void ForgetStack(const void* low, size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_UNPOISON_MEMORY_REGION(low, size);
+#else
+  (void)low;
+  (void)size;
+#endif
+}
+
+void EntryThunk(void* fiber) {
+#if defined(__SANITIZE_ADDRESS__)
+  // First thing on a new stack: before the call below (which is noreturn,
+  // so ASan's no-return hook runs before it) ASan must know the switch ended.
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+  FiberEngine::Entry(static_cast<Fiber*>(fiber));
+}
 
 }  // namespace
 
@@ -141,11 +161,13 @@ Fiber::Fiber(FiberEngine* engine, uintptr_t low, size_t size, bool guarded, void
     : engine_(engine), guarded_(guarded), own_map_(own_map), own_map_size_(own_map_size) {
   stack_low_ = low;
   stack_size_ = size;
+  ForgetStack(reinterpret_cast<const void*>(low), size);
   sp = PrepareStack(low + size, EntryThunk, this);
 }
 
 Fiber::~Fiber() {
   if (own_map_ == nullptr) return;
+  ForgetStack(reinterpret_cast<const void*>(stack_low_), stack_size_);
   munmap(own_map_, own_map_size_);
   if (guarded_) g_guard_pages.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -177,7 +199,10 @@ FiberEngine::FiberEngine(v8::Isolate* isolate, v8::Local<v8::Context> context,
 }
 
 FiberEngine::~FiberEngine() {
-  for (const Slab& slab : slabs_) munmap(slab.map, slab.size);
+  for (const Slab& slab : slabs_) {
+    ForgetStack(slab.map, slab.size);
+    munmap(slab.map, slab.size);
+  }
 }
 
 bool FiberEngine::CarveFromSlab(size_t size, uintptr_t* low, int* error) {
@@ -267,9 +292,6 @@ void FiberEngine::Transfer(Carrier* self, Carrier* to, bool spin) {
 }
 
 void FiberEngine::Entry(Fiber* self) {
-#if defined(__SANITIZE_ADDRESS__)
-  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // arrived on a new stack
-#endif
   FiberEngine* engine = self->engine();
   engine->CarrierMain(self);  // returns on Command::kExit, lock released
   // This "thread" ends: V8 forgets its per-thread data, and End() frees the
@@ -347,6 +369,7 @@ bool FiberEngine::SelfTest(std::string* reason) {
     __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
   }
+  ForgetStack(map, size);
   munmap(map, size);
   if (run.fiber_thread_id <= 0 || run.fiber_thread_id == main_id) {
     *reason = "self-test: a fiber did not get a V8 thread id of its own";
