@@ -433,7 +433,17 @@ export function runNow(t: Tasklet): void {
     switchTo(t, true);
   } finally {
     unqueue(me);
+    if (me === main) pumpIfRunnable();
   }
+}
+
+/**
+ * Main got control back from a switch it made itself (run(), kill(),
+ * schedule() in main): tasklets it left runnable must not wait for an
+ * unrelated wake-up to run.
+ */
+export function pumpIfRunnable(): void {
+  if (queueLength > 0 && !mainPumping) ensurePump();
 }
 
 // --- exit: Stackless kills what is left so that finally blocks run ----------------

@@ -17,6 +17,7 @@ import {
   kState,
   runAll,
   runCount,
+  pumpIfRunnable,
   renewSliceForMain,
   runNow,
   setMain,
@@ -216,6 +217,7 @@ export function schedule(): void {
       suspend(true);
     } finally {
       unqueue(me);
+      pumpIfRunnable();
     }
     return;
   }

@@ -123,6 +123,26 @@ describe('the time slice', () => {
   });
 });
 
+describe('main switching to tasklets itself', () => {
+  it('a tasklet that run() or kill() from main left runnable goes on without another wake-up', () => {
+    const r = runChild(`
+      const log = [];
+      const a = new T.Tasklet().bind(() => { log.push('a1'); T.schedule(); log.push('a2'); }, []);
+      const killed = T.spawn(() => { try { T.sleep(1e6); } finally { T.schedule(); log.push('k2'); } });
+      setTimeout(() => {
+        a.run(); // a yields back to main and stays runnable: nothing else wakes anyone
+        setTimeout(() => {
+          log.push('|');
+          killed.kill(); // its finally yields back to main and stays runnable
+          setTimeout(() => console.log(log.join(' '), a.alive || killed.alive), 20);
+        }, 20);
+      }, 5);
+    `);
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout.trim()).toBe('a1 a2 | k2 false');
+  });
+});
+
 describe('scheduleRemove()', () => {
   it('sleeps until insert() and refuses main', async () => {
     const log: string[] = [];
