@@ -4,61 +4,9 @@ import { native, SWITCH_NO_STRAND, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import type { Tasklet } from './tasklet';
+import { Phase, dequeue, enqueue, queuedCount, stateOf, unqueue } from './run-queue';
 
-/** Life of a tasklet: not yet runnable, runnable but not started, started, ended. */
-export const enum Phase {
-  New = 0,
-  Ready = 1,
-  Started = 2,
-  Dead = 3,
-}
-
-/** Scheduler-private state of one tasklet (kept behind a module symbol). */
-export class State implements als.Holder {
-  fn: ((...args: any[]) => unknown) | undefined;
-  args: unknown[] = [];
-  phase: Phase = Phase.New;
-  /** In the run queue (the current tasklet is not in it). */
-  queued = false;
-  /** Waiting for a promise or a channel. */
-  blocked = false;
-  /** Run-queue links; the queue is a ring through a sentinel State, so they are never null while queued. */
-  prev: State = this;
-  next: State = this;
-  /** An error to raise at the suspension point when next resumed. */
-  pending: { error: unknown } | undefined = undefined;
-  /** Detaches the tasklet from whatever it waits for (promise, channel). */
-  cancelWait: (() => void) | undefined = undefined;
-  /** What a blockOn() wait delivered. */
-  resumeFailed = false;
-  resumeValue: unknown = undefined;
-  result: Promise<unknown> | undefined = undefined;
-  resolve: ((value: unknown) => void) | undefined = undefined;
-  reject: ((reason: unknown) => void) | undefined = undefined;
-  outcome: { failed: boolean; value: unknown } | undefined = undefined;
-  als: als.Saved;
-  alsResource: Record<symbol, unknown> | undefined = undefined;
-  alsOriginal: als.Saved = undefined;
-  alsAsyncId = 0;
-
-  constructor(
-    /** The tasklet this state belongs to (null only for the run queue's sentinel). */
-    readonly tasklet: Tasklet,
-    fn: ((...args: any[]) => unknown) | undefined,
-    saved: als.Saved,
-  ) {
-    this.fn = fn;
-    this.als = saved;
-  }
-}
-
-export const kState: unique symbol = Symbol('tasklet.state');
-
-type WithState = Tasklet & { [kState]: State };
-
-export function stateOf(t: Tasklet): State {
-  return (t as WithState)[kState];
-}
+export { Phase, State, enqueue, kState, stateOf, unqueue } from './run-queue';
 
 // --- current and main -----------------------------------------------------
 
@@ -83,73 +31,8 @@ export function inTasklet(): boolean {
   return current !== main;
 }
 
-// --- the run queue: a ring of State objects through a sentinel -----------------
-// Linking State objects (not tasklets) through a sentinel makes every link
-// operation the same straight-line code: with null checks and lookups
-// through the tasklet, V8 kept deoptimizing these functions ("insufficient
-// feedback" at a branch), and every deopt walks every suspended stack — with
-// 20k tasklets waiting that cost ~1 s while they started.
-
-const queue = new State(null as unknown as Tasklet, undefined, undefined);
-let queueLength = 0;
-
-export function enqueue(t: Tasklet, front = false): void {
-  link(stateOf(t), front);
-}
-
-function link(s: State, front: boolean): void {
-  if (s.queued) return;
-  s.queued = true;
-  queueLength++;
-  const before = front ? queue.next : queue;
-  s.next = before;
-  s.prev = before.prev;
-  before.prev.next = s;
-  before.prev = s;
-}
-
-export function unqueue(t: Tasklet): void {
-  unlink(stateOf(t));
-}
-
-function unlink(s: State): void {
-  if (!s.queued) return;
-  s.queued = false;
-  queueLength--;
-  s.prev.next = s.next;
-  s.next.prev = s.prev;
-  s.prev = s.next = s;
-}
-
-function dequeue(): Tasklet | null {
-  if (queueLength === 0) return null;
-  const s = queue.next;
-  unlink(s);
-  return s.tasklet;
-}
-
-// Warm-up on main at load: run the queue operations on private states until
-// V8 optimizes them with full feedback. Without it, V8 optimized them while
-// the property stores in unlink() still had no feedback, deoptimized, and did
-// so again and again (93 deopts while 20k tasklets started; the same on both
-// engines, not seen in plain JS); each deopt walks every suspended stack.
-// With it: 1-3 deopts, and 20k tasklets start in 0.5-0.8 s instead of 1.0-1.4 s
-// (node bench/scale.bench.js 20000, fiber engine, a loaded 2-core VM).
-{
-  const dummies = [0, 1, 2].map(() => new State(null as unknown as Tasklet, undefined, undefined));
-  for (let i = 0; i < 3000; i++) {
-    for (const d of dummies) link(d, (i & 1) === 0);
-    for (const d of dummies) unlink(d);
-  }
-}
-
-/** The first tasklet in the run queue, if any. */
-function first(): Tasklet | null {
-  return queueLength === 0 ? null : queue.next.tasklet;
-}
-
 export function runCount(): number {
-  return queueLength + 1 + (current !== main && !stateOf(main).queued ? 1 : 0);
+  return queuedCount() + 1 + (current !== main && !stateOf(main).queued ? 1 : 0);
 }
 
 // --- time slice -------------------------------------------------------------
@@ -368,7 +251,7 @@ export function ensurePump(): void {
 
 function pump(): void {
   pumpScheduled = false;
-  if (current !== main || queueLength === 0 || halted) return;
+  if (current !== main || queuedCount() === 0 || halted) return;
   if (!sliceOpen) {
     sliceOpen = true;
     sliceStart = performance.now();
@@ -411,7 +294,7 @@ export function runAll(): void {
   const end = sliceEnd;
   sliceEnd = Infinity;
   try {
-    while (queueLength > 0) {
+    while (queuedCount() > 0) {
       mainPumping = true;
       try {
         switchTo(dequeue()!, true);
@@ -443,50 +326,19 @@ export function runNow(t: Tasklet): void {
  * unrelated wake-up to run.
  */
 export function pumpIfRunnable(): void {
-  if (queueLength > 0 && !mainPumping) ensurePump();
+  if (queuedCount() > 0 && !mainPumping) ensurePump();
 }
 
-// --- exit: Stackless kills what is left so that finally blocks run ----------------
-// On a normal exit (the loop ran dry with tasklets still suspended) the exit
-// pass goes round until no tasklet is left: each round runs every runnable
-// tasklet once (including those started during the pass) and raises
-// TaskletExit in each suspended one. During the pass calls that complete
-// without waiting work; a call that would wait gets TaskletExit. A pass whose
-// finally blocks keep making work ends after EXIT_ROUNDS rounds; what is
-// left then is unwound natively without running more code, as on
-// process.exit(). process.exit() and worker.terminate() run no user code:
-// the native cleanup hook unwinds suspended strands without running JavaScript.
+// --- for the exit pass (exit-pass.ts) ---------------------------------------------
 
-/** Rounds of the exit pass at most (each runs every runnable tasklet once). */
-const EXIT_ROUNDS = 1000;
+export { firstQueued, queuedCount } from './run-queue';
 
-function exitRound(): void {
-  for (let n = queueLength, t = first(); n > 0 && t !== null; n--, t = first()) runNow(t);
-  for (const t of [...live]) {
-    const s = stateOf(t);
-    if (s.phase !== Phase.Started || s.queued) continue;
-    s.cancelWait?.();
-    s.cancelWait = undefined;
-    s.blocked = false;
-    s.pending = { error: new TaskletExit('process is exiting') };
-    runNow(t);
-  }
+/** While the exit pass runs, a tasklet that would wait gets TaskletExit instead. */
+export function setExiting(on: boolean): void {
+  exiting = on;
 }
 
-process.on('beforeExit', () => {
-  if (current !== main || (live.size === 0 && queueLength === 0)) return;
-  exiting = true;
-  try {
-    for (let round = 0; round < EXIT_ROUNDS && (live.size > 0 || queueLength > 0); round++) exitRound();
-  } finally {
-    exiting = false;
-  }
-  if (live.size > 0 || queueLength > 0) {
-    halted = true;
-    process.emitWarning(
-      `${live.size + queueLength} tasklet(s) still running after ${EXIT_ROUNDS} rounds of TaskletExit at exit; ` +
-        'the scheduler stops here and they are unwound without running more code',
-      'TaskletExitWarning',
-    );
-  }
-});
+/** The exit pass gave up: the pump runs nothing more. */
+export function halt(): void {
+  halted = true;
+}

@@ -3,6 +3,7 @@
 import { native } from './native';
 import { TaskletError, TaskletExit, blockingInMain, checkArray, checkTaskletFunction, invalidArgType, messages } from './errors';
 import * as als from './async-context';
+import './exit-pass';
 import {
   Phase,
   State,
