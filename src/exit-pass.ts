@@ -19,6 +19,7 @@ import {
   queuedCount,
   runNow,
   setExiting,
+  setUp,
   stateOf,
 } from './scheduler';
 
@@ -26,6 +27,9 @@ import {
 const EXIT_ROUNDS = 1000;
 
 function exitRound(): void {
+  // Set up but taken out of the queue before they started: ended without
+  // running, as kill() ends a tasklet that never ran.
+  for (const t of [...setUp]) if (!stateOf(t).queued) t.kill();
   for (let n = queuedCount(), t = firstQueued(); n > 0 && t !== null; n--, t = firstQueued()) runNow(t);
   for (const t of [...live]) {
     const s = stateOf(t);
@@ -38,7 +42,7 @@ function exitRound(): void {
   }
 }
 
-const left = (): number => live.size + queuedCount();
+const left = (): number => live.size + setUp.size;
 
 process.on('beforeExit', () => {
   if (getCurrentTasklet() !== getMainTasklet() || left() === 0) return;

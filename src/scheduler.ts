@@ -16,6 +16,14 @@ let current!: Tasklet;
 let mainPumping = false;
 /** Started and not yet ended tasklets (for exit handling and leak checks). */
 export const live = new Set<Tasklet>();
+/** Set up (runnable) tasklets that have not started yet (for the exit pass). */
+export const setUp = new Set<Tasklet>();
+
+/** The tasklet is alive and runnable from now on (setup(), bind() with arguments). */
+export function markReady(t: Tasklet): void {
+  stateOf(t).phase = Phase.Ready;
+  setUp.add(t);
+}
 
 export function setMain(t: Tasklet): void {
   main = t;
@@ -133,6 +141,7 @@ function runner(t: Tasklet): Tasklet | null {
   let failed = false;
   let value: unknown;
   s.phase = Phase.Started;
+  setUp.delete(t);
   live.add(t);
   als.enter(s);
   try {
@@ -165,6 +174,7 @@ export function finish(t: Tasklet, failed: boolean, value: unknown): void {
   s.cancelWait = undefined;
   unqueue(t);
   live.delete(t);
+  setUp.delete(t);
   if (s.result !== undefined) {
     if (failed) s.reject!(value);
     else s.resolve!(value);

@@ -16,6 +16,7 @@ import {
   getMainTasklet,
   inTasklet,
   kState,
+  markReady,
   runAll,
   runCount,
   pumpIfRunnable,
@@ -62,7 +63,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     if (this.name === '') this.name = fn.name;
     if (args !== undefined) {
       s.args = args;
-      s.phase = Phase.Ready;
+      markReady(this);
     }
     return this;
   }
@@ -74,7 +75,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     if (s.phase >= Phase.Started) throw new TaskletError('ERR_TASKLET_STARTED', messages.started('setup()'));
     if (s.fn === undefined) throw new TaskletError('ERR_TASKLET_NOT_BOUND', messages.notBound('setup()'));
     s.args = args;
-    s.phase = Phase.Ready;
+    markReady(this);
     this.insert();
     return this;
   }
