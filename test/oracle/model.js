@@ -46,7 +46,7 @@ class Model {
     this.sleepers = [];
     this.chans = prog.chans.map((c) => ({ cap: c.cap, pref: c.pref, closing: false, buffer: [], senders: [], receivers: [] }));
     this.proms = Array.from({ length: prog.nProm }, () => ({ state: 'pending', value: undefined, reactions: [] }));
-    this.delivered = new Map(); // value id -> tasklet it was handed to
+    this.delivered = new Map(); // value id -> the tasklet (or main) it was handed to or taken by
     this.received = new Set();
     this.log = (s) => this.trace.push(s);
     this.kind = (e) => {
@@ -309,6 +309,7 @@ class Model {
     const r = this.coreReceive(ch, me);
     if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
     if (r.op === 'blocked') return this.got(yield* this.block(() => this.cancelWaiter(ch, me)));
+    this.delivered.set(tagOf(r.value), me); // taken: lost if a kill or throw overtakes the return
     if (r.w !== undefined) {
       const t = this.completeSender(r.w);
       if (t !== null) yield* this.resume(t, ch.pref > 0);
@@ -353,6 +354,7 @@ class Model {
         const r = this.coreReceive(ch, null);
         if (r.op === 'would') continue;
         if (r.op === 'closed') return `#${i} closed`;
+        this.delivered.set(tagOf(r.value), this.current);
         if (r.w !== undefined) {
           const t = this.completeSender(r.w);
           if (t !== null) yield* this.resume(t, ch.pref > 0);
@@ -622,7 +624,7 @@ class Model {
       this.log(`result T${k}: ${o === undefined ? 'none' : o.failed ? `rejected ${this.kind(o.value)}` : `${o.value}`}`);
     }
     const lost = [];
-    for (const [v, t] of this.delivered) if (!this.received.has(v)) lost.push(`${v}->T${t.k}`);
+    for (const [v, t] of this.delivered) if (!this.received.has(v)) lost.push(`${v}->${t.isMain ? 'main' : `T${t.k}`}`);
     return { trace: this.trace, departures: [...this.departures], lost };
   }
 }

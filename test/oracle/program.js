@@ -29,11 +29,11 @@ function pickWeighted(rand, table) {
 const TASK_OPS = [
   ['send', 14], ['sendx', 3], ['recv', 14], ['select', 8], ['sched', 8], ['schedrm', 2],
   ['spawn', 4], ['run', 3], ['insert', 3], ['remove', 2], ['kill', 3], ['throw', 3],
-  ['sleep', 4], ['block', 5], ['close', 3], ['open', 1], ['settle', 1], ['count', 2],
+  ['sleep', 4], ['block', 6], ['close', 3], ['open', 1], ['settle', 1], ['count', 2],
   ['state', 2], ['peek', 2], ['runall', 0.5],
 ];
 const MAIN_OPS = [
-  ['spawn', 20], ['quiesce', 12], ['tick', 6], ['settle', 8], ['run', 3], ['insert', 3],
+  ['spawn', 16], ['quiesce', 12], ['tick', 8], ['settle', 8], ['run', 3], ['insert', 3],
   ['remove', 2], ['kill', 3], ['throw', 3], ['close', 3], ['open', 1], ['sched', 3],
   ['runall', 4], ['select', 3], ['send', 0.5], ['recv', 0.5], ['count', 1], ['state', 1], ['peek', 1],
 ];
@@ -46,12 +46,13 @@ const MAIN_OPS = [
 function generate(seed) {
   const rand = prng(seed);
   const int = (n) => Math.floor(rand() * n);
-  const nChans = 1 + int(3);
+  // Few channels and promises, so that tasklets meet on them often.
+  const nChans = [1, 1, 2, 2, 3][int(5)];
   const nTasks = 2 + int(5);
-  const nProm = int(4);
+  const nProm = 1 + int(2);
   const chans = [];
   for (let i = 0; i < nChans; i++) {
-    chans.push({ cap: [0, 0, 0, 1, 2, Infinity][int(6)], pref: [-1, 0, 1][int(3)] });
+    chans.push({ cap: [0, 0, 1, 1, 2, Infinity][int(6)], pref: [-1, 0, 1][int(3)] });
   }
   let serial = 0;
   const target = () => (rand() < 0.06 ? -1 : int(nTasks)); // -1: the main tasklet
@@ -76,22 +77,23 @@ function generate(seed) {
       case 'spawn': return ['spawn', int(nTasks)];
       case 'run': case 'insert': case 'remove': case 'kill': case 'state': return [name, target()];
       case 'throw': return ['throw', target(), ++serial, rand() < 0.4];
-      case 'block': return ['block', int(Math.max(nProm, 1))];
-      case 'settle': return ['settle', int(Math.max(nProm, 1)), rand() < 0.7];
+      case 'block': return ['block', int(nProm)];
+      case 'settle': return ['settle', int(nProm), rand() < 0.7];
       default: return [name];
     }
   };
   const tasks = [];
   for (let k = 0; k < nTasks; k++) {
     const ins = [];
-    const n = int(8);
+    const n = int(9);
     for (let i = 0; i < n; i++) ins.push(op(TASK_OPS, false));
     tasks.push(ins);
   }
   const main = [['spawn', 0]];
+  for (let i = int(3); i > 0; i--) main.push(['spawn', 1 + int(nTasks - 1)]);
   const n = 3 + int(13);
   for (let i = 0; i < n; i++) main.push(op(MAIN_OPS, true));
-  return { seed, chans, nProm: Math.max(nProm, 1), tasks, main };
+  return { seed, chans, nProm, tasks, main };
 }
 
 /** A compact text for an instruction. */
