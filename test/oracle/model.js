@@ -23,6 +23,9 @@ const DEPARTURES = {
     'a tasklet left runnable when main gets control back from a switch it made ' +
     '(Tasklet#run/kill/throw or schedule() in main) does not run on the event loop: ' +
     'no pump is scheduled, so it waits for an unrelated wake or the exit pass',
+  D2:
+    'the exit pass leaves a tasklet that was set up but removed from the queue before it started: ' +
+    'it is still alive at exit (its result never settles), where kill() would have ended it without running it',
 };
 
 /**
@@ -594,6 +597,24 @@ class Model {
     }
     this.checkStranded();
     this.log(`M.${i} ${show(ins)} -> ${out}`);
+  }
+
+  /**
+   * Runs main's steps and lets the loop run dry (sleepers wake on their
+   * timers), as a process does before its exit pass; returns the trace so
+   * far and the tasklets the exit pass must end (each runs its finally once).
+   */
+  runToExit() {
+    this.prog.main.forEach((ins, i) => this.mainLine(i, ins));
+    this.mainStep(['quiesce']);
+    while (this.sleepers.length > 0) this.mainStep(['tick']);
+    this.checkStranded();
+    // A tasklet set up but taken out of the queue before it started: the pass
+    // should end it without running it (as kill() does), so it logs nothing.
+    const idle = [...this.tasks.values()].filter((t) => t.phase === 'ready' && !t.queued);
+    if (idle.length > 0) this.departures.add('D2');
+    const alive = [...this.tasks.values()].filter((t) => t.phase === 'started' || (t.phase === 'ready' && t.queued)).map((t) => t.k);
+    return { trace: this.trace, departures: [...this.departures], alive };
   }
 
   /** Runs the whole program, then the common ending (see finale in real.js). */

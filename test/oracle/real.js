@@ -14,9 +14,11 @@ async function quiesce() {
 /**
  * Runs `prog` with the library `T`; resolves to its trace, the values whose
  * send completed, the values received (for the conservation check) and the
- * end state (live tasklets, channel balances).
+ * end state (live tasklets, channel balances). With `exitPass`, resolves to
+ * the trace as soon as main's steps are done and leaves the tasklets to the
+ * process's exit pass (the trace grows meanwhile).
  */
-async function runReal(T, prog) {
+async function runReal(T, prog, { exitPass = false } = {}) {
   const trace = [];
   const log = (s) => trace.push(s);
   const kind = (e) => {
@@ -176,8 +178,10 @@ async function runReal(T, prog) {
     if (ins[0] === 'quiesce' || ins[0] === 'tick') await mainAwait(i, ins);
     else mainLine(i, ins);
   }
-  // The finale (as in the model): kill what is left, drain the buffers, look at the end state.
   await quiesce();
+  // exitPass: leave what is left to the exit pass (sleepers still wake on their timers).
+  if (exitPass) return { trace, tasks };
+  // The finale (as in the model): kill what is left, drain the buffers, look at the end state.
   const ks = [...tasks.keys()].sort((x, y) => x - y);
   for (const k of ks) mainLine('end', ['kill', k]);
   await quiesce();
