@@ -1,6 +1,20 @@
 // The reference model for the oracle: the scheduler (model-scheduler.js),
 // channels and select (model-channels.js), sleep, blockOn and main's steps
 // of docs/api.md in plain JS, run on the shared interpreter (program.js).
+//
+// Where docs/api.md is silent the model makes these choices (each one is
+// Stackless's or Node's, and each is what the library does today):
+// - receiving a buffered value frees a slot for the first waiting sender,
+//   whose value moves in; that sender is resumed by the channel's preference
+//   (1: it runs now), as after a rendezvous;
+// - a select() case that completes at once wakes its partner by the
+//   preference of that case's channel; close() queues the waiting receivers
+//   (and select()s) in the order they came;
+// - sleepers armed before one another wake in that order (Node's timers of
+//   one duration), each running to quiescence before the next timer fires;
+// - the exit pass's order is not compared at all (see checkExit in cli.js).
+// The time slice is set to an hour (cli.js): where a slice ends depends on
+// the clock, so no program here can see it.
 'use strict';
 const { show } = require('./program');
 const { ModelExit, err } = require('./model-scheduler');
@@ -16,7 +30,8 @@ const DEPARTURES = {
   D1:
     'a tasklet left runnable when main gets control back from a switch it made ' +
     '(Tasklet#run/kill/throw or schedule() in main) does not run on the event loop: ' +
-    'no pump is scheduled, so it waits for an unrelated wake or the exit pass',
+    'no pump is scheduled, so it waits for an unrelated pump (a spawn, a wake, the end of a slice ' +
+    'that happened to be open: timing decides) or for the exit pass',
   D2:
     'the exit pass leaves a tasklet that was set up but removed from the queue before it started: ' +
     'it is still alive at exit (its result never settles), where kill() would have ended it without running it',
