@@ -88,7 +88,7 @@ class Model extends ChannelModel {
       }
       case 'close': this.close(a); return 'ok';
       case 'open': this.chans[a].closing = false; return 'ok';
-      case 'count': return `n${this.runCount()}`;
+      case 'count': return `n${this.runCount()} live ${this.live.size}`;
       case 'state': {
         const t = this.target(a);
         if (t === undefined) return 'none';

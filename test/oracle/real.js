@@ -120,7 +120,7 @@ async function runReal(T, prog, { exitPass = false } = {}) {
         return 'ok';
       case 'close': chans[a].close(); return 'ok';
       case 'open': chans[a].open(); return 'ok';
-      case 'count': return `n${T.getruncount()}`;
+      case 'count': return `n${T.getruncount()} live ${T.stats().liveTasklets}`;
       case 'state': {
         const t = target(a);
         if (!t) return 'none';
