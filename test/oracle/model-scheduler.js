@@ -30,7 +30,7 @@ class SchedulerModel {
     this.live = new Set();
     this.micro = [];
     this.pumpScheduled = false;
-    this.sleepers = [];
+    this.sleepers = []; // sleep(0) timers in the order they were armed
     this.chans = prog.chans.map((c) => ({ cap: c.cap, pref: c.pref, closing: false, buffer: [], senders: [], receivers: [] }));
     this.proms = Array.from({ length: prog.nProm }, () => ({ state: 'pending', value: undefined, reactions: [] }));
     this.delivered = new Map(); // value id -> the tasklet (or main) it was handed to or taken by

@@ -55,8 +55,9 @@ class Model extends ChannelModel {
       case 'select': return yield* this.select(a);
       case 'sleep': {
         if (inMain) throw err('ERR_BLOCKING_IN_MAIN');
-        this.sleepers.push(me);
-        yield* this.block(() => this.sleepers.splice(this.sleepers.indexOf(me), 1));
+        const timer = { t: me }; // one per sleep: a tasklet that sleeps again arms a new timer
+        this.sleepers.push(timer);
+        yield* this.block(() => this.sleepers.splice(this.sleepers.indexOf(timer), 1));
         return 'ok';
       }
       case 'block': {
@@ -197,10 +198,11 @@ class Model extends ChannelModel {
       // the pending microtasks run first; each sleeper's wake then runs to quiescence before the next timer.
       const due = [...this.sleepers];
       this.drainMicro();
-      for (const t of due) {
-        const i = this.sleepers.indexOf(t);
-        if (i < 0) continue;
+      for (const timer of due) {
+        const i = this.sleepers.indexOf(timer);
+        if (i < 0) continue; // cleared (its tasklet was killed or thrown into)
         this.sleepers.splice(i, 1);
+        const { t } = timer;
         t.resumeValue = undefined;
         t.resumeFailed = false;
         this.wake(t);
