@@ -48,7 +48,8 @@ function generate(seed) {
   const int = (n) => Math.floor(rand() * n);
   // Few channels and promises, so that tasklets meet on them often.
   const nChans = [1, 1, 2, 2, 3][int(5)];
-  const nTasks = 2 + int(5);
+  const long = rand() < 0.2; // one program in five: more tasklets, longer lists
+  const nTasks = 2 + int(long ? 8 : 5);
   const nProm = 1 + int(2);
   const chans = [];
   for (let i = 0; i < nChans; i++) {
@@ -85,13 +86,13 @@ function generate(seed) {
   const tasks = [];
   for (let k = 0; k < nTasks; k++) {
     const ins = [];
-    const n = int(9);
+    const n = int(long ? 20 : 9);
     for (let i = 0; i < n; i++) ins.push(op(TASK_OPS, false));
     tasks.push(ins);
   }
   const main = [['spawn', 0]];
   for (let i = int(3); i > 0; i--) main.push(['spawn', 1 + int(nTasks - 1)]);
-  const n = 3 + int(13);
+  const n = 3 + int(long ? 30 : 13);
   for (let i = 0; i < n; i++) main.push(op(MAIN_OPS, true));
   return { seed, chans, nProm, tasks, main };
 }
