@@ -4,7 +4,7 @@
 # the tracked files to a scratch directory, builds the addon there against
 # those headers and runs vitest with that node, once on each engine (fiber
 # is forced, so a refusal of its load-time checks fails loudly).
-# Usage: scripts/test-on-node.sh 24
+# Usage: scripts/test-on-node.sh 24   (TASKLET_TEST_ARGS: extra vitest arguments)
 set -euo pipefail
 major="$1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,5 +23,5 @@ cd "$scratch/src"
 npm ci --no-audit --no-fund >/dev/null
 for engine in fiber strand; do
   echo "== Node $(node --version), $engine engine"
-  TASKLET_ENGINE=$engine npx vitest run
+  TASKLET_ENGINE=$engine npx vitest run ${TASKLET_TEST_ARGS:-}
 done
