@@ -19,7 +19,9 @@ export type TaskletErrorCode =
   | 'ERR_NO_ANSWER'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_ALREADY_REPLIED'
-  | 'ERR_TASKLET_NOT_RUNNABLE';
+  | 'ERR_TASKLET_NOT_RUNNABLE'
+  | 'ERR_INVALID_ENGINE'
+  | 'ERR_ENGINE_UNAVAILABLE';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
 export class TaskletError extends Error {
@@ -69,6 +71,11 @@ export const messages = {
     `the OS refused a new ${engine === 'fiber' ? 'fiber stack' : 'strand thread'} (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',
   channelClosed: (what: string) => `${what}: the channel is closed`,
+  invalidEngine: (value: string) =>
+    `TASKLET_ENGINE must be 'fiber' or 'strand' (or unset: fibers where they can run). Received ${JSON.stringify(value)}`,
+  engineUnavailable: (reason: string) =>
+    `TASKLET_ENGINE=fiber, but the fiber engine cannot run in this Node: ${reason} ` +
+    '(unset TASKLET_ENGINE to fall back to strands; see docs/troubleshooting.md)',
   notRunnable: (what: string) =>
     `${what}: the tasklet has a function but no arguments; call setup() or bind(fn, args) first`,
   asyncFunction: (name: string) =>

@@ -53,6 +53,7 @@ export const SWITCH_TERMINATED = 1;
 export const SWITCH_NO_STRAND = 2;
 
 import './platform';
+import { TaskletError, messages } from './errors';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = require('node-gyp-build') as (dir: string) => NativeBinding;
@@ -60,7 +61,11 @@ const load = require('node-gyp-build') as (dir: string) => NativeBinding;
 /** This environment's engine (each worker thread loads its own). */
 export const native: NativeBinding = load(path.join(__dirname, '..', '..'));
 
+const chosen = process.env.TASKLET_ENGINE;
+if (chosen !== undefined && chosen !== '' && chosen !== 'fiber' && chosen !== 'strand') {
+  throw new TaskletError('ERR_INVALID_ENGINE', messages.invalidEngine(chosen));
+}
 const [, engineReason, engineForcedFailed] = native.engineInfo();
 if (engineForcedFailed) {
-  throw new Error(`TASKLET_ENGINE=fiber: the fiber engine cannot run here: ${engineReason}`);
+  throw new TaskletError('ERR_ENGINE_UNAVAILABLE', messages.engineUnavailable(engineReason));
 }
