@@ -28,8 +28,9 @@
 //   --quick            a short smoke run (fewer iterations; scavenge at 1k and
 //                      10k fiber, 1k strand; scale at 3k fiber, 1k strand)
 //   --json PATH        also write every rep, with machine, load and versions
-// Bench files cap each timed rep at --budget-ms (see bench/common.js): slow
-// ops run fewer iterations; the counts are in the JSON.
+//   --budget-ms MS     passed to the bench files: they cap each timed rep at
+//                      MS (default 400, quick 100; see bench/common.js): slow
+//                      ops run fewer iterations; the counts are in the JSON
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -48,6 +49,8 @@ if (args.includes('--busy')) modes = ['busy'];
 if (args.includes('--quiet')) modes = ['quiet'];
 const files = opt('--files', 'switch,block-on,create,channel,threads').split(',');
 const withScale = !args.includes('--no-scale');
+const budget = opt('--budget-ms', undefined);
+const benchArgs = [...(quick ? ['--quick'] : []), ...(budget ? ['--budget-ms', budget] : [])];
 const ENGINES = ['fiber', 'strand'];
 const engineOnly = { threads: ['fiber'] };
 for (const m of modes) if (m !== 'quiet' && m !== 'busy') throw new Error(`unknown mode ${m}`);
@@ -146,7 +149,7 @@ async function runMode(mode) {
         for (const engine of engineOnly[file] ?? ENGINES) {
           const res = await runChild(
             process.execPath,
-            [path.join(__dirname, `${file}.bench.js`), '--json', ...(quick ? ['--quick'] : [])],
+            [path.join(__dirname, `${file}.bench.js`), '--json', ...benchArgs],
             { TASKLET_ENGINE: engine },
             300_000,
           );
