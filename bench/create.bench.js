@@ -1,5 +1,5 @@
 'use strict';
-// Create + run + finish a tasklet (pooled strands), beside calling and
+// Create + run + finish a tasklet (pooled strands or fiber stacks), beside calling and
 // awaiting an async function, in the same run.
 const T = require('..');
 const { quick, measure, now, since, report } = require('./common');
@@ -30,8 +30,8 @@ async function asyncFns(n) {
 }
 
 async function main() {
-  const ours = await measure(tasklets, N);
-  const base = await measure(asyncFns, N * 10);
+  const ours = await measure(tasklets, N, 3, BATCH);
+  const base = await measure(asyncFns, N * 10, 3, BATCH);
   report('create', [
     { case: 'create + run + finish a tasklet', ns: ours, baselineCase: 'call + await an async function', baselineNs: base },
   ]);

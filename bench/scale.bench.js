@@ -2,8 +2,11 @@
 // Many suspended tasklets: start N that all block on one promise, measure
 // resident memory per tasklet and memory maps, CPU while they wait, then
 // release them all and time their ends.  node bench/scale.bench.js [N]
+// (run.js: the fiber engine at 100,000; strands at 10,000 — each waiting
+// strand is an OS thread and pid_max is 32,768 here.)
 const fs = require('node:fs');
 const T = require('..');
+const { engine } = require('./common');
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? (process.argv.includes('--quick') ? 3000 : 30000));
 
@@ -35,11 +38,11 @@ const iv = setInterval(() => {
     const t1 = Date.now();
     open();
     Promise.all(ts.map((t) => t.result)).then(() => {
-      const out = { tasklets: N, startMs, rssKbPerTasklet: rssKb, maps, cpuWhileWaiting: cpu, finishMs: Date.now() - t1 };
+      const out = { engine: engine(), tasklets: N, startMs, startUsEach: (startMs * 1000) / N, rssKbPerTasklet: rssKb, maps, cpuWhileWaiting: cpu, finishMs: Date.now() - t1 };
       if (process.argv.includes('--json')) console.log(JSON.stringify(out));
       else
         console.log(
-          `${N} suspended tasklets: started in ${startMs} ms, ${rssKb.toFixed(1)} KB RSS each, ${maps} memory maps, ` +
+          `${out.engine}: ${N} suspended tasklets: started in ${startMs} ms (${out.startUsEach.toFixed(1)} µs each), ${rssKb.toFixed(1)} KB RSS each, ${maps} memory maps, ` +
             `${(cpu * 100).toFixed(2)}% of a core while they wait, all ended ${out.finishMs} ms after release`,
         );
     });
