@@ -11,13 +11,17 @@ const root = path.join(__dirname, '..');
 // TypeScript re-exports (`export { x } from './y'`) as getters; with ~30 of
 // them V8 keeps the CommonJS exports object in dictionary mode, so every
 // `T.spawn(...)` of a CommonJS user was a generic property lookup (~7% of a
-// switch in a schedule() loop under perf). The re-exported bindings never
-// change, so plain data properties say the same thing.
+// switch in a schedule() loop under perf), and internal modules calling
+// each other through a re-export paid a getter call each time. The
+// re-exported bindings never change (functions, classes, constants), so
+// plain data properties say the same thing.
 const getter = /^Object\.defineProperty\(exports, "(\w+)", \{ enumerable: true, get: function \(\) \{ return (\w+)\.(\w+); \} \}\);$/gm;
-for (const entry of ['index', 'http']) {
-  const file = path.join(root, `dist/cjs/${entry}.js`);
-  const text = fs.readFileSync(file, 'utf8');
-  fs.writeFileSync(file, text.replace(getter, (_, name, from, prop) => `exports.${name} = ${from}.${prop};`));
+for (const dir of ['dist/cjs', 'dist/cjs/threads']) {
+  for (const name of fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.js'))) {
+    const file = path.join(root, dir, name);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replace(getter, (_, binding, from, prop) => `exports.${binding} = ${from}.${prop};`));
+  }
 }
 
 fs.mkdirSync(path.join(root, 'dist/esm'), { recursive: true });
