@@ -56,6 +56,35 @@ function runExample(name: string, source: string, timeoutMs = 20_000): Promise<R
 
 afterAll(() => fs.rmSync(runDir, { recursive: true, force: true }));
 
+describe('docs/api.md examples', () => {
+  const [imports, ...rest] = examples('docs/api.md');
+  const prelude = `${imports}\nconst log = console.log;\n`;
+  // What each example prints, in order (the examples' comments say so).
+  const expected = [
+    '42\n',
+    't1\nt2\n',
+    'cleanup\n',
+    'hello\n',
+    `${fs.readFileSync(path.join(root, 'package.json'), 'utf8').length}\n`,
+    'hello\n',
+    '1\n2\n3\n',
+    'handling job 1\n',
+  ];
+  it('there is one expectation per example', () => expect(rest).toHaveLength(expected.length));
+  rest.forEach((source, i) => {
+    it(`example ${i + 1} runs as shown and prints what it says`, async () => {
+      // An import inside an example goes first, before the shared prelude.
+      const own = source.match(/^import .*;$/gm) ?? [];
+      const body = source.replace(/^import .*;$/gm, '');
+      const r = await runExample(`api-${i + 1}`, `${own.join('\n')}\n${prelude}${body}`);
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(expected[i]);
+      expect(r.status).toBe(0);
+    });
+  });
+});
+
 describe('README.md examples', () => {
   const [first, second] = examples('README.md');
 
