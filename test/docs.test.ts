@@ -1,8 +1,10 @@
-// The README's examples run as shown: each ```ts block is compiled to an ES
-// module (types stripped by TypeScript) and run from the repository root in a
-// child process with a time limit; `import 'tasklet'` resolves to this
+// The examples of README.md, docs/api.md and docs/http.md run as shown (and
+// threads.md's in docs-threads.test.ts): each ```ts block is compiled to an
+// ES module (types stripped by TypeScript) and run from the repository root
+// in a child process with a time limit; `import 'tasklet'` resolves to this
 // package by its own name.
 import { spawn } from 'node:child_process';
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
@@ -82,6 +84,42 @@ describe('docs/api.md examples', () => {
       expect(r.stdout).toBe(expected[i]);
       expect(r.status).toBe(0);
     });
+  });
+});
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('docs/http.md examples', () => {
+  // The servers listen on 8080 as written; the test gives each a free port
+  // instead, sends it a request with a body, prints the answer and exits.
+  const [, serveExample, endpointExample] = examples('docs/http.md');
+  const ask = (port: number) => `
+    const answer = await fetch('http://127.0.0.1:${port}/hello', { method: 'POST', body: 'abc' });
+    console.log(answer.status, await answer.text());
+    process.exit(0);`;
+
+  it('serve(): a handler in blocking style answers', async () => {
+    const port = await freePort();
+    const r = await runExample('http-serve', serveExample.replace('listen(8080)', `listen(${port})`) + ask(port));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('200 tasklet got 3 bytes\n\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('Endpoint: tasklets that accept() answer', async () => {
+    const port = await freePort();
+    const r = await runExample('http-endpoint', endpointExample.replace('listen(8080)', `listen(${port})`) + ask(port));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('200 you sent 3 bytes to /hello\n');
+    expect(r.status).toBe(0);
   });
 });
 
