@@ -1,7 +1,7 @@
 // Engine settings (strand stack size, time slice) and debug counters.
 import { native } from './native';
 import { checkNumber, checkOptions } from './errors';
-import { getTimeSlice, live, setTimeSlice } from './scheduler';
+import { getTimeSlice, liveCount, setTimeSlice } from './scheduler';
 
 /** Options for {@link configure}. */
 export interface ConfigureOptions {
@@ -45,5 +45,5 @@ export interface Stats {
 export function stats(): Stats {
   const [strands, idle, spinning] = native.stats();
   const [engine, reason] = native.engineInfo();
-  return { engine, engineReason: reason === '' ? undefined : reason, liveTasklets: live.size, strands, idleStrands: idle, spinning };
+  return { engine, engineReason: reason === '' ? undefined : reason, liveTasklets: liveCount(), strands, idleStrands: idle, spinning };
 }

@@ -11,15 +11,15 @@
 import { TaskletExit } from './errors';
 import {
   Phase,
+  aliveCount,
+  aliveTasklets,
   firstQueued,
   getCurrentTasklet,
   getMainTasklet,
   halt,
-  live,
   queuedCount,
   runNow,
   setExiting,
-  setUp,
   stateOf,
 } from './scheduler';
 
@@ -29,9 +29,12 @@ const EXIT_ROUNDS = 1000;
 function exitRound(): void {
   // Set up but taken out of the queue before they started: ended without
   // running, as kill() ends a tasklet that never ran.
-  for (const t of [...setUp]) if (!stateOf(t).queued) t.kill();
+  for (const t of aliveTasklets()) {
+    const s = stateOf(t);
+    if (s.phase === Phase.Ready && !s.queued) t.kill();
+  }
   for (let n = queuedCount(), t = firstQueued(); n > 0 && t !== null; n--, t = firstQueued()) runNow(t);
-  for (const t of [...live]) {
+  for (const t of aliveTasklets()) {
     const s = stateOf(t);
     if (s.phase !== Phase.Started || s.queued) continue;
     s.cancelWait?.();
@@ -42,7 +45,7 @@ function exitRound(): void {
   }
 }
 
-const left = (): number => live.size + setUp.size;
+const left = aliveCount;
 
 process.on('beforeExit', () => {
   if (getCurrentTasklet() !== getMainTasklet() || left() === 0) return;

@@ -4,7 +4,7 @@ import { native, SWITCH_NO_STRAND, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import type { Tasklet } from './tasklet';
-import { Phase, dequeue, enqueue, queuedCount, stateOf, unqueue } from './run-queue';
+import { Phase, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
 export { Phase, State, enqueue, kState, stateOf, unqueue } from './run-queue';
 
@@ -14,15 +14,17 @@ let main!: Tasklet;
 let current!: Tasklet;
 /** Main waits in the pump: it gets control back when nothing else is runnable or the slice ends. */
 let mainPumping = false;
-/** Started and not yet ended tasklets (for exit handling and leak checks). */
-export const live = new Set<Tasklet>();
-/** Set up (runnable) tasklets that have not started yet (for the exit pass). */
-export const setUp = new Set<Tasklet>();
+/** Started and not yet ended tasklets (stats().liveTasklets, leak checks). */
+let startedCount = 0;
+export function liveCount(): number {
+  return startedCount;
+}
 
 /** The tasklet is alive and runnable from now on (setup(), bind() with arguments). */
 export function markReady(t: Tasklet): void {
-  stateOf(t).phase = Phase.Ready;
-  setUp.add(t);
+  const s = stateOf(t);
+  s.phase = Phase.Ready;
+  addAlive(s);
 }
 
 export function setMain(t: Tasklet): void {
@@ -141,8 +143,8 @@ function runner(t: Tasklet): Tasklet | null {
   let failed = false;
   let value: unknown;
   s.phase = Phase.Started;
-  setUp.delete(t);
-  live.add(t);
+  startedCount++;
+  addAlive(s);
   als.enter(s);
   try {
     if (s.pending !== undefined) {
@@ -167,14 +169,14 @@ native.setRunner(runner as (t: object) => object | null);
 /** Ends a tasklet: settles its result and releases what it held. */
 export function finish(t: Tasklet, failed: boolean, value: unknown): void {
   const s = stateOf(t);
+  if (s.phase === Phase.Started) startedCount--;
   s.phase = Phase.Dead;
   s.fn = undefined;
   s.args = [];
   s.blocked = false;
   s.cancelWait = undefined;
   unqueue(t);
-  live.delete(t);
-  setUp.delete(t);
+  removeAlive(s);
   if (s.result !== undefined) {
     if (failed) s.reject!(value);
     else s.resolve!(value);
@@ -341,7 +343,7 @@ export function pumpIfRunnable(): void {
 
 // --- for the exit pass (exit-pass.ts) ---------------------------------------------
 
-export { firstQueued, queuedCount } from './run-queue';
+export { aliveCount, aliveTasklets, firstQueued, queuedCount } from './run-queue';
 
 /** While the exit pass runs, a tasklet that would wait gets TaskletExit instead. */
 export function setExiting(on: boolean): void {
