@@ -9,15 +9,11 @@
 
 namespace tasklet {
 
-namespace {
-
-[[noreturn]] void Fatal(const char* what) {
+void Fatal(const char* what) {
   std::fprintf(stderr, "tasklet: fatal: %s\n", what);
   std::fflush(stderr);
   std::abort();
 }
-
-}  // namespace
 
 Engine::Engine(v8::Isolate* isolate, v8::Local<v8::Context> context)
     : isolate_(isolate), context_(isolate, context) {}

@@ -17,6 +17,9 @@
 
 namespace tasklet {
 
+// A broken invariant: prints "tasklet: fatal: <what>" and aborts.
+[[noreturn]] void Fatal(const char* what);
+
 // Internal fields of every tasklet object (instances of the native base class
 // that the TypeScript Tasklet extends).
 constexpr int kCarrierField = 0;  // aligned pointer: Carrier*, or null

@@ -73,12 +73,6 @@ namespace tasklet {
 
 namespace {
 
-[[noreturn]] void Fatal(const char* what) {
-  std::fprintf(stderr, "tasklet: fatal: %s\n", what);
-  std::fflush(stderr);
-  std::abort();
-}
-
 // An unguarded stack's lowest bytes stay zero unless something overran the
 // stack: they are read (the kernel's shared zero page, no memory used) on
 // every switch away from the fiber, never written.
