@@ -142,9 +142,8 @@ function runner(t: Tasklet): Tasklet | null {
   const s = stateOf(t);
   let failed = false;
   let value: unknown;
-  s.phase = Phase.Started;
+  s.phase = Phase.Started; // alive since markReady(): only a ready tasklet can run
   startedCount++;
-  addAlive(s);
   als.enter(s);
   try {
     if (s.pending !== undefined) {
@@ -234,8 +233,8 @@ export function resume(t: Tasklet, now: boolean): void {
  */
 export function block(cancel: () => void): unknown {
   if (exiting && current !== main) {
-    cancel();
-    checkNotExiting();
+    cancel(); // withdraw the wait just set up, then refuse it
+    throw new TaskletExit('process is exiting');
   }
   const s = stateOf(current);
   s.blocked = true;

@@ -203,7 +203,7 @@ export function tasklet<A extends unknown[], R>(fn: (...args: A) => R): (...args
 
 /** Creates a tasklet running fn(...args); it starts on the event loop without anything more. */
 export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Tasklet<R, A> {
-  checkTaskletFunction('fn', fn);
+  checkTaskletFunction('fn', fn); // the constructor lets undefined through (a tasklet without a function)
   return new Tasklet<R, A>(fn).setup(...args);
 }
 

@@ -14,6 +14,7 @@ const ch = (): T.Channel => new T.Channel();
 
 const rows: Row[] = [
   ['spawn(42)', () => T.spawn(42 as never), 'ERR_INVALID_ARG_TYPE', '"fn"'],
+  ['spawn(undefined)', () => T.spawn(undefined as never), 'ERR_INVALID_ARG_TYPE', '"fn"'],
   ['spawn(async fn)', () => T.spawn(async () => {}), 'ERR_INVALID_ARG_VALUE', '"fn"'],
   ['tasklet("x")', () => T.tasklet('x' as never), 'ERR_INVALID_ARG_TYPE', '"fn"'],
   ['new Tasklet(1)', () => new T.Tasklet(1 as never), 'ERR_INVALID_ARG_TYPE', '"fn"'],

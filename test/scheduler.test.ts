@@ -105,21 +105,24 @@ describe('the time slice', () => {
   });
 
   it('configure({ timeSlice }) applies to the slice already running', async () => {
-    configure({ timeSlice: 0 });
-    let switches = 0;
-    let stop = false;
+    configure({ timeSlice: 60_000 });
+    let loopTurned = false;
+    setImmediate(() => (loopTurned = true));
+    let after = 0;
     const t = spawn(() => {
-      while (!stop) {
-        switches++;
+      for (let i = 0; i < 100; i++) schedule(); // inside a 60 s slice
+      configure({ timeSlice: 0 }); // ...which must end at the next clock check
+      while (!loopTurned && after < 100_000) {
+        after++;
         schedule();
       }
     });
-    await nextMacrotask();
-    stop = true;
-    configure({ timeSlice: 10 });
     await t.result;
-    // A zero slice hands control back at the first clock check (every 16th switch).
-    expect(switches).toBeLessThanOrEqual(32);
+    configure({ timeSlice: 10 });
+    // The clock is read every 16th switch: control went back to the loop
+    // within a few checks (with the old 60 s slice: all 100,000 switches).
+    expect(loopTurned).toBe(true);
+    expect(after).toBeLessThanOrEqual(64);
   });
 });
 

@@ -338,33 +338,23 @@ void FiberEngine::SelfTestEntry(void* arg) {
 }
 
 bool FiberEngine::SelfTest(std::string* reason) {
-  size_t size = 256 * 1024;
-  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  constexpr size_t kSize = 256 * 1024;
+  void* map = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                   -1, 0);
   if (map == MAP_FAILED) {
     *reason = "self-test: no memory for a stack";
     return false;
   }
-  uintptr_t low = reinterpret_cast<uintptr_t>(map);
+  // A fiber like any other (unmapped when it goes out of scope), started on
+  // the test's entry instead of the carrier loop.
+  Fiber fiber(this, reinterpret_cast<uintptr_t>(map), kSize, false, map, kSize);
   SelfTestRun run{this, isolate_, identity_};
+  fiber.sp = PrepareStack(fiber.stack_low() + kSize, SelfTestEntry, &run);
   int main_id = identity_->CurrentThreadId();
-  uint64_t fresh[kIdentityVarCount];
-  identity_->Fresh(fresh, low + size);
-  void* sp = PrepareStack(low + size, SelfTestEntry, &run);
   {
     v8::Unlocker unlocker(isolate_);
-    identity_->Save(main_identity_);
-    identity_->Restore(fresh);
-#if defined(__SANITIZE_ADDRESS__)
-    void* fake_stack = nullptr;
-    __sanitizer_start_switch_fiber(&fake_stack, map, size);
-#endif
-    tasklet_stack_swap(&main_sp_, sp);
-#if defined(__SANITIZE_ADDRESS__)
-    __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
-#endif
+    Swap(nullptr, &fiber);
   }
-  ForgetStack(map, size);
-  munmap(map, size);
   if (run.fiber_thread_id <= 0 || run.fiber_thread_id == main_id) {
     *reason = "self-test: a fiber did not get a V8 thread id of its own";
     return false;
