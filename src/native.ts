@@ -35,7 +35,7 @@ export const OP_CLOSED = 4;
 export interface NativeBinding {
   TaskletBase: TaskletBaseConstructor;
   ChannelBase: ChannelBaseConstructor;
-  /** 0: resumed, 1: terminated (unwind now), 2: no strand could be made. */
+  /** 0: resumed, 1: terminated (unwind now), 2: no carrier (fiber stack or strand thread) could be made. */
   switchTo(target: object | null, spin: boolean): number;
   settle(value: unknown, pending: unknown, onRejected: (reason: unknown) => void): unknown;
   setRunner(runner: (tasklet: object) => object | null): void;
@@ -50,7 +50,7 @@ export interface NativeBinding {
 
 export const SWITCH_RESUMED = 0;
 export const SWITCH_TERMINATED = 1;
-export const SWITCH_NO_STRAND = 2;
+export const SWITCH_NO_CARRIER = 2;
 
 import './platform';
 import { TaskletError, messages } from './errors';

@@ -1,6 +1,6 @@
 // The scheduler: run queue, current and main tasklet, the switch wrapper and
 // the event-loop pump that runs tasklets without any polling timer.
-import { native, SWITCH_NO_STRAND, SWITCH_RESUMED } from './native';
+import { native, SWITCH_NO_CARRIER, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import type { Tasklet } from './tasklet';
@@ -98,7 +98,7 @@ export function switchTo(target: Tasklet, spin: boolean): void {
     const r = native.switchTo(target === main ? null : target, spin);
     if (r === SWITCH_RESUMED) break;
     current = me;
-    if (r !== SWITCH_NO_STRAND) {
+    if (r !== SWITCH_NO_CARRIER) {
       // Terminated (teardown or worker.terminate()): the termination V8 has
       // pending fires at this loop's back edge; no more user code runs.
       for (;;);
