@@ -59,6 +59,8 @@ let sliceChecks = 0;
  */
 let sliceOpen = false;
 let sliceStart = 0;
+/** Main's own code queued a tasklet since the last pump: that pump starts a new slice. */
+let mainQueued = false;
 
 export function setTimeSlice(ms: number): void {
   timeSlice = ms;
@@ -263,11 +265,12 @@ export function ensurePump(): void {
 function pump(): void {
   pumpScheduled = false;
   if (current !== main || queuedCount() === 0 || halted) return;
-  if (!sliceOpen) {
+  if (!sliceOpen || mainQueued) {
+    if (!sliceOpen) setImmediate(closeSlice);
     sliceOpen = true;
+    mainQueued = false;
     sliceStart = performance.now();
     sliceEnd = sliceStart + timeSlice;
-    setImmediate(closeSlice);
   } else if (performance.now() > sliceEnd) {
     return; // the slice is over: closeSlice() runs the queue after timers and I/O
   }
@@ -288,9 +291,8 @@ function pump(): void {
  * tasklets can keep the event loop from its turn.
  */
 export function renewSliceForMain(): void {
-  if (current !== main || !sliceOpen || mainPumping) return;
-  sliceStart = performance.now();
-  sliceEnd = sliceStart + timeSlice;
+  // The next pump opens the new slice (one clock read per pump, not per spawn).
+  if (current === main && !mainPumping) mainQueued = true;
 }
 
 /** The loop had its turn (timers, I/O): a new slice for whatever is runnable. */
