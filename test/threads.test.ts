@@ -237,12 +237,17 @@ describe('deferToThread() and friends (default pool, child processes)', () => {
       T.exposeToThreads({ log: (x) => seen.push(x) });
       const step = (i) => { const T = require(${JSON.stringify(DIST)}); T.blockingCallFromThread('log', [i, require('node:worker_threads').threadId]); };
       T.callMultipleInThread([[step, [1]], [step, [2]], [step, [3]], [step, [4]]]);
-      process.on('warning', (w) => console.log('warning', w.message));
+      let warned = false;
+      process.on('warning', (w) => { warned = true; console.log('warning', w.message); });
       T.callInThread(() => { throw new Error('fire and forget failed'); });
-      setTimeout(() => {
+      // Until all four calls and the warning arrived (workers start slowly
+      // under ASan and on a loaded machine); the child's time limit bounds it.
+      const iv = setInterval(() => {
+        if (seen.length < 4 || !warned) return;
+        clearInterval(iv);
         console.log(JSON.stringify(seen.map((s) => s[0])), new Set(seen.map((s) => s[1])).size);
         T.getThreadPool().close();
-      }, 1500);
+      }, 20);
     `);
     expect(r.timedOut).toBe(false);
     expect(r.stdout).toContain('[1,2,3,4] 1');
