@@ -132,7 +132,7 @@ Carrier* Engine::TargetOf(v8::Local<v8::Value> next, Carrier* self) {
   if (object->InternalFieldCount() != kTaskletFieldCount) return nullptr;
   Carrier* carrier = CarrierOf(object);
   if (carrier == nullptr) {
-    // A tasklet that never ran starts right here, on this same thread.
+    // A tasklet that never ran starts right here, on this same carrier.
     Bind(self, object);
     return self;
   }
