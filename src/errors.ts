@@ -21,7 +21,10 @@ export type TaskletErrorCode =
   | 'ERR_ALREADY_REPLIED'
   | 'ERR_TASKLET_NOT_RUNNABLE'
   | 'ERR_INVALID_ENGINE'
-  | 'ERR_ENGINE_UNAVAILABLE';
+  | 'ERR_ENGINE_UNAVAILABLE'
+  | 'ERR_TIMEOUT'
+  | 'ERR_TIMEOUT_PENDING'
+  | 'ERR_SEMAPHORE_RELEASED';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
 export class TaskletError extends Error {
@@ -88,6 +91,10 @@ export const messages = {
         `(${cwd}); to resolve it against your own file, pass new URL('${given}', import.meta.url) or ` +
         `path.join(__dirname, '${given}')`,
   notFunctionExport: (url: string) => `is not a function export of ${url}`,
+  timeout: (ms: number) => `timed out after ${ms} ms`,
+  timeoutPending: () => 'Timeout#start(): the timeout is already pending; cancel() it first',
+  releasedTooOften: (what: string, n: number) =>
+    `${what}: released more often than acquired (the initial value is ${n}); a BoundedSemaphore never exceeds it`,
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */

@@ -15,6 +15,10 @@ export { blockOn, sleep, deferredTasklet, blockingTasklet } from './block-on';
 export { Channel, type ChannelOptions, type Preference } from './channel';
 export { select, type SelectCase, type SelectResult, type SelectResultOf, type SelectCaseResult } from './select';
 export { TaskletError, TaskletExit, ChannelClosedError, type TaskletErrorCode } from './errors';
+export { Timeout, TimeoutError, withTimeout } from './timeout';
+export { joinAll, killAll, killAllAsync } from './join';
+export { Event, Semaphore, BoundedSemaphore, Lock } from './sync';
+export { Pool } from './tasklet-pool';
 export {
   ThreadPool,
   type ThreadPoolOptions,

@@ -12,6 +12,11 @@ export const enum Phase {
   Dead = 3,
 }
 
+/** Something told when a tasklet ends (see State.watchers). */
+export interface Watcher {
+  ended(failed: boolean, value: unknown): void;
+}
+
 /** Scheduler-private state of one tasklet (kept behind a module symbol). */
 export class State implements als.Holder {
   fn: ((...args: any[]) => unknown) | undefined;
@@ -30,8 +35,12 @@ export class State implements als.Holder {
   isAlive = false;
   /** An error to raise at the suspension point when next resumed. */
   pending: { error: unknown } | undefined = undefined;
-  /** Detaches the tasklet from whatever it waits for (promise, channel). */
-  cancelWait: (() => void) | undefined = undefined;
+  /**
+   * Detaches the tasklet from whatever it waits for (promise, channel). With
+   * `soft` (a timeout), a wait whose completion is already on its way may
+   * refuse by returning false; without it the wait is always withdrawn.
+   */
+  cancelWait: ((soft?: boolean) => boolean | void) | undefined = undefined;
   /** What a blockOn() wait delivered. */
   resumeFailed = false;
   resumeValue: unknown = undefined;
@@ -39,6 +48,10 @@ export class State implements als.Holder {
   resolve: ((value: unknown) => void) | undefined = undefined;
   reject: ((reason: unknown) => void) | undefined = undefined;
   outcome: { failed: boolean; value: unknown } | undefined = undefined;
+  /** Told when the tasklet ends (its started Timeouts, joiners, a Pool); undefined unless someone watches. */
+  watchers: Watcher[] | undefined = undefined;
+  /** TimeoutErrors of Timeouts that fired while it was not blocked: its next blocking call throws the first. */
+  timedOut: unknown[] | undefined = undefined;
   als: als.Saved;
   alsResource: Record<symbol, unknown> | undefined = undefined;
   alsOriginal: als.Saved = undefined;

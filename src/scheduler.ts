@@ -4,9 +4,9 @@ import { native, SWITCH_NO_CARRIER, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import type { Tasklet } from './tasklet';
-import { Phase, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
+import { Phase, type State, type Watcher, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
-export { Phase, State, enqueue, kState, stateOf, unqueue } from './run-queue';
+export { Phase, State, type Watcher, enqueue, kState, stateOf, unqueue } from './run-queue';
 
 // --- current and main -----------------------------------------------------
 
@@ -189,6 +189,31 @@ export function finish(t: Tasklet, failed: boolean, value: unknown): void {
   } else {
     s.outcome = { failed, value };
   }
+  if (s.watchers !== undefined) endWatchers(s, failed, value);
+}
+
+/** Tells whoever watches an ending tasklet (joiners, its Timeouts, a Pool). */
+function endWatchers(s: State, failed: boolean, value: unknown): void {
+  const ws = s.watchers!;
+  s.watchers = undefined;
+  s.timedOut = undefined;
+  for (const w of ws) w.ended(failed, value);
+}
+
+/** `w` will be told when `t` ends; false (and nothing done) when `t` has already ended. */
+export function watch(t: Tasklet, w: Watcher): boolean {
+  const s = stateOf(t);
+  if (s.phase === Phase.Dead) return false;
+  (s.watchers ??= []).push(w);
+  return true;
+}
+
+/** Stops telling `w` about `t`. */
+export function unwatch(t: Tasklet, w: Watcher): void {
+  const ws = stateOf(t).watchers;
+  if (ws === undefined) return;
+  const i = ws.indexOf(w);
+  if (i >= 0) ws.splice(i, 1);
 }
 
 /** Ends a tasklet that never started, with `error` as its failure. */
@@ -233,12 +258,15 @@ export function resume(t: Tasklet, now: boolean): void {
  * recent waits were like: a tasklet waiting on slow I/O soon parks at once).
  * Returns what the waker left in resumeValue, or throws it when resumeFailed.
  */
-export function block(cancel: () => void): unknown {
+export function block(cancel: (soft?: boolean) => boolean | void): unknown {
   if (exiting && current !== main) {
     cancel(); // withdraw the wait just set up, then refuse it
     throw new TaskletExit('process is exiting');
   }
   const s = stateOf(current);
+  // A Timeout of this tasklet fired while it was not waiting: this wait is
+  // the first that can be interrupted without losing what an earlier one delivered.
+  if (s.timedOut !== undefined && cancel(true) !== false) throw takeTimedOut(s);
   s.blocked = true;
   s.cancelWait = cancel;
   suspend(true);
@@ -249,6 +277,13 @@ export function block(cancel: () => void): unknown {
     throw value;
   }
   return value;
+}
+
+function takeTimedOut(s: State): unknown {
+  const list = s.timedOut!;
+  const error = list.shift();
+  if (list.length === 0) s.timedOut = undefined;
+  return error;
 }
 
 // --- the pump: the event loop runs the queue -----------------------------------

@@ -4,6 +4,7 @@ import { native } from './native';
 import { TaskletError, TaskletExit, blockingInMain, checkArray, checkTaskletFunction, invalidArgType, messages } from './errors';
 import * as als from './async-context';
 import './exit-pass';
+import { joinTasklet, joinTaskletAsync } from './join';
 import {
   Phase,
   State,
@@ -115,6 +116,19 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     if (error === undefined) throw invalidArgType('error', 'specified (the error to raise in the tasklet)', error);
     if (this[kState].phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead('throw()'));
     this.#raise(error, 'throw()');
+  }
+
+  /**
+   * Blocks the calling tasklet until this one ends (true) or `ms` passes
+   * (false; default: no limit). In main: ERR_BLOCKING_IN_MAIN, use joinAsync().
+   */
+  join(ms?: number): boolean {
+    return joinTasklet(this, ms);
+  }
+
+  /** A Promise of true when this tasklet ends, false when `ms` passes first. Anywhere. */
+  joinAsync(ms?: number): Promise<boolean> {
+    return joinTaskletAsync(this, ms);
   }
 
   #raise(error: unknown, what: string): void {

@@ -201,9 +201,11 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     const base = this as unknown as SharedBase;
     const p: PendingOp = { channel: base, tasklet: getCurrentTasklet(), resolve: undefined, reject: undefined, cancelled: false, what };
     pending.set(id, p);
-    return block(() => {
+    return block((soft) => {
       if (base._cancel(id)) pending.delete(id);
+      else if (soft) return false; // a timeout: the value is on its way, let it arrive
       else p.cancelled = true;
+      return true;
     });
   }
 
