@@ -330,8 +330,9 @@ describe('no timer outlives its scope (child processes)', () => {
       setTimeout(() => t.kill(), 10);`,
     'a tasklet that ended with a started Timeout': `T.spawn(() => { new T.Timeout(60000).start(); T.sleep(5); });`,
     'a tasklet killed in a wait after its Timeout fired': `
-      const t = T.spawn(() => { new T.Timeout(5).start(); try { T.sleep(60000); } catch {} T.blockOn(new Promise(() => {})); });
-      setTimeout(() => t.kill(), 30);`,
+      let fired = false;
+      const t = T.spawn(() => { new T.Timeout(5).start(); try { T.sleep(60000); } catch { fired = true; } T.blockOn(new Promise(() => {})); });
+      const iv = setInterval(() => { if (fired) { clearInterval(iv); t.kill(); } }, 5);`,
     'a Pool tasklet killed inside a scope': `
       const pool = new T.Pool(1);
       pool.spawn(() => T.withTimeout(60000, () => T.sleep(60000)));
@@ -341,9 +342,10 @@ describe('no timer outlives its scope (child processes)', () => {
   for (const [name, code] of Object.entries(cases)) {
     it(name, () => {
       const r = runChild(`${code}\nprocess.on('exit', () => console.log('exit', T.stats().liveTasklets));`, { timeoutMs: 10_000 });
-      expect(r.timedOut).toBe(false);
-      expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe('exit 0');
+      const out = `${r.stdout}${r.stderr}`;
+      expect(r.timedOut, out).toBe(false);
+      expect(r.status, out).toBe(0);
+      expect(r.stdout.trim(), out).toBe('exit 0');
     });
   }
 });
