@@ -71,6 +71,16 @@ describe('docs/api.md examples', () => {
     'hello\n',
     '1\n2\n3\n',
     'handling job 1\n',
+    // Timeouts, joins and synchronisation
+    'timed out after 50 ms\n0\n',
+    'true\n',
+    'false true\n',
+    'false\ncleanup 1\ncleanup 2\ntrue\n',
+    'go 1\ngo 2\ntrue true\n',
+    '2 2\n',
+    '1 1 false\nsecond ran\n',
+    '[ 1, 2, 3 ]\n',
+    'stopped\nstopped\ntrue\n',
   ];
   it('there is one expectation per example', () => expect(rest).toHaveLength(expected.length));
   rest.forEach((source, i) => {
