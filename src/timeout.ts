@@ -2,7 +2,7 @@
 // calls a tasklet makes inside a scope, and the timed waits join, Event and
 // Semaphore build on.
 import { TaskletError, checkNumber, checkTaskletFunction, invalidArgType, messages } from './errors';
-import { type Watcher, block, getCurrentTasklet, inTasklet, stateOf, unwatch, wake, watch } from './scheduler';
+import { block, getCurrentTasklet, inTasklet, stateOf, unwatch, wake, watch } from './scheduler';
 import type { Tasklet } from './tasklet';
 
 /** setTimeout's longest delay (2^31 - 1 ms); longer deadlines chain timers. */
@@ -112,7 +112,7 @@ let startSeq = 0;
  * lost: its next blocking call throws instead, before waiting. Started in
  * main, a Timeout never fires (main never waits) and arms no timer.
  */
-export class Timeout implements Watcher {
+export class Timeout {
   /** The deadline in milliseconds from start(); Infinity never fires. */
   readonly ms: number;
   #owner: Tasklet | undefined;

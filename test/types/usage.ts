@@ -1,6 +1,25 @@
 // Compiled by test/types.test.ts with tsc --strict under several module
 // resolutions, as a user's project would; every @ts-expect-error must hold.
-import { Channel, Tasklet, ThreadPool, deferToThread, select, spawn, tasklet } from 'tasklet';
+import {
+  BoundedSemaphore,
+  Channel,
+  Event,
+  Lock,
+  Pool,
+  Semaphore,
+  Tasklet,
+  ThreadPool,
+  Timeout,
+  TimeoutError,
+  deferToThread,
+  joinAll,
+  killAll,
+  killAllAsync,
+  select,
+  spawn,
+  tasklet,
+  withTimeout,
+} from 'tasklet';
 import { Endpoint, readBody, serve } from 'tasklet/http';
 
 // tasklet/http resolves (typesVersions under node10) and is typed.
@@ -63,3 +82,33 @@ deferToThread((a: number) => a, 'x');
 export const notString: Promise<string> = deferToThread((a: number) => a * 2, 1);
 export const fromModule: Promise<string[]> = deferToThread<string[]>({ module: './jobs.js', export: 'list' }, 'any', 1);
 export const onPool: Promise<string> = new ThreadPool().run((s: string) => s.toUpperCase(), 'x');
+
+// Timeouts, joins and synchronisation.
+export const within: number = withTimeout(10, (a: number, b: string) => a + b.length, 1, 'x');
+// @ts-expect-error withTimeout() checks the arguments against the function
+withTimeout(10, (a: number) => a, 'x');
+export const byHand: Timeout = new Timeout(5).start();
+export const firedFlags: [boolean, boolean, number] = [byHand.pending, byHand.fired, byHand.ms];
+export function whose(err: unknown): boolean {
+  return err instanceof TimeoutError && err.code === 'ERR_TIMEOUT' && err.timeout === byHand;
+}
+export const ended: boolean = t.join(5) && joinAll([t], 10);
+export const endedLater: Promise<boolean> = t.joinAsync();
+killAll([t]);
+export const killed: Promise<void> = killAllAsync(new Set([t]));
+const ev = new Event();
+export const evState: [boolean, boolean] = [ev.isSet, ev.wait(1)];
+export const evLater: Promise<boolean> = ev.waitAsync();
+const sem: Semaphore = new BoundedSemaphore(2);
+export const got: boolean = sem.acquire(5) || sem.tryAcquire();
+export const gotLater: Promise<boolean> = sem.acquireAsync();
+export const fromUse: string = new Lock().use(() => 'x');
+// @ts-expect-error a Lock has no count
+new Lock(2);
+const pool = new Pool(4);
+export const pooled: Tasklet<number, [number]> = pool.spawn((n: number) => n + 1, 1);
+export const lengths: number[] = pool.map((s: string) => s.length, ['a']);
+export const lengthsLater: Promise<number[]> = pool.mapAsync((s: string) => s.length, new Set(['a']));
+// @ts-expect-error map() items are typed by the function
+pool.map((s: string) => s.length, [1]);
+export const poolState: [number, number, number, boolean] = [pool.size, pool.running, pool.waiting, pool.join(1)];
