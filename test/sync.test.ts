@@ -229,7 +229,7 @@ describe('BoundedSemaphore and Lock', () => {
 });
 
 describe('killing waiters leaves nothing behind (child process)', () => {
-  it('tasklets killed in Event#wait(ms), acquire(ms), join(ms): no timer, no live tasklet', () => {
+  it('tasklets killed in Event#wait(ms), acquire(ms), join(ms), joinAll(ms), Pool#map(), use(): no timer, no live tasklet', () => {
     const r = runChild(
       `
       const ev = new T.Event();
@@ -240,6 +240,9 @@ describe('killing waiters leaves nothing behind (child process)', () => {
         T.spawn(() => sem.acquire(60000)),
         T.spawn(() => sleeper.join(60000)),
         T.spawn(() => T.withTimeout(60000, () => ev.wait())),
+        T.spawn(() => T.joinAll([sleeper], 60000)),
+        T.spawn(() => new T.Pool(1).map(() => ev.wait(60000), [1, 2])),
+        T.spawn(() => new T.Lock().use(() => sem.acquire())),
       ];
       const p1 = ev.waitAsync();
       setTimeout(() => {

@@ -333,6 +333,8 @@ describe('no timer outlives its scope (child processes)', () => {
       let fired = false;
       const t = T.spawn(() => { new T.Timeout(5).start(); try { T.sleep(60000); } catch { fired = true; } T.blockOn(new Promise(() => {})); });
       const iv = setInterval(() => { if (fired) { clearInterval(iv); t.kill(); } }, 5);`,
+    'a scope of Infinity (no timer: the exit pass ends the waiting tasklet)': `
+      T.spawn(() => T.withTimeout(Infinity, () => T.blockOn(new Promise(() => {}))));`,
     'a Pool tasklet killed inside a scope': `
       const pool = new T.Pool(1);
       pool.spawn(() => T.withTimeout(60000, () => T.sleep(60000)));
