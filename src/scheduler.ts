@@ -197,7 +197,16 @@ function endWatchers(s: State, failed: boolean, value: unknown): void {
   const ws = s.watchers!;
   s.watchers = undefined;
   s.timedOut = undefined;
-  for (const w of ws) w.ended(failed, value);
+  for (const w of ws) {
+    try {
+      w.ended(failed, value);
+    } catch (error) {
+      // A bug in a watcher must not break the switch path: report it.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
 }
 
 /** `w` will be told when `t` ends; false (and nothing done) when `t` has already ended. */

@@ -185,6 +185,7 @@ export class BoundedSemaphore extends Semaphore {}
 
 /** A lock: a BoundedSemaphore of 1. Any tasklet may release it (it has no owner). */
 export class Lock extends BoundedSemaphore {
+  /** A free lock. */
   constructor() {
     super(1);
   }

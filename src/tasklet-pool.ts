@@ -1,7 +1,7 @@
 // Pool: at most `size` tasklets at once (gevent's Pool); spawn() never
 // blocks, the tasklets beyond `size` start in order as slots free.
 import { blockingInMain, checkNumber, checkTaskletFunction, invalidArgType } from './errors';
-import { type Watcher, block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake, watch } from './scheduler';
+import { Phase, type Watcher, block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake, watch } from './scheduler';
 import { Tasklet, spawn as spawnTasklet } from './tasklet';
 import { Event } from './sync';
 import { checkMs } from './timeout';
@@ -66,7 +66,8 @@ export class Pool {
 
   #start(e: Entry): void {
     this.#running.add(e.tasklet);
-    e.tasklet.setup(...e.args);
+    // Set up by its user meanwhile: it runs already, in this slot.
+    if (stateOf(e.tasklet).phase === Phase.New) e.tasklet.setup(...e.args);
   }
 
   #ended(e: Entry): void {
@@ -85,7 +86,7 @@ export class Pool {
    * input order. The first error (in time) kills the others and is thrown;
    * so does anything that interrupts the wait (a kill, a TimeoutError).
    */
-  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>): Awaited<R>[] {
+  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>): R[] {
     checkTaskletFunction('fn', fn);
     const items = toArray(iterable);
     if (!inTasklet()) throw blockingInMain('Pool#map()', 'use mapAsync()');
@@ -128,15 +129,15 @@ export class Pool {
       if (!done || failed) for (let i = tasklets.length - 1; i >= 0; i--) tasklets[i].kill();
     }
     if (failed) throw error;
-    return results as Awaited<R>[];
+    return results as R[];
   }
 
   /** Anywhere: map() in a new tasklet; a Promise of its results. */
-  mapAsync<T, R>(fn: (item: T) => R, iterable: Iterable<T>): Promise<Awaited<R>[]> {
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Iterable<T>): Promise<R[]> {
     try {
       checkTaskletFunction('fn', fn);
       const items = toArray(iterable);
-      return spawnTasklet(() => this.map(fn, items)).result as Promise<Awaited<R>[]>;
+      return spawnTasklet(() => this.map(fn, items)).result as Promise<R[]>;
     } catch (error) {
       return Promise.reject(error);
     }
