@@ -320,6 +320,20 @@ describe('a timeout firing in each kind of wait', () => {
     expect(await ch.receiveAsync()).toBe(6);
     await sent;
   });
+
+  it('ThreadChannel#receive() with the value already on its way: the value is received, not replaced', async () => {
+    const ch = new ThreadChannel<number>();
+    const t = spawn(() => withTimeout(10, () => ch.receive()));
+    // Check phase: hand the value over (it reaches the tasklet through the
+    // inbox, in the next poll phase), then hold the loop past the deadline
+    // so that the timer fires first, while the value is in flight.
+    setImmediate(() => {
+      expect(ch.trySend(7)).toBe(true);
+      for (const end = Date.now() + 30; Date.now() < end; );
+    });
+    expect(await t.result).toBe(7);
+    expect(ch.balance).toBe(0);
+  });
 });
 
 describe('no timer outlives its scope (child processes)', () => {
