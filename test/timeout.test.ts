@@ -323,13 +323,13 @@ describe('a timeout firing in each kind of wait', () => {
 
   it('ThreadChannel#receive() with the value already on its way: the value is received, not replaced', async () => {
     const ch = new ThreadChannel<number>();
-    const t = spawn(() => withTimeout(10, () => ch.receive()));
+    const t = spawn(() => withTimeout(100, () => ch.receive()));
     // Check phase: hand the value over (it reaches the tasklet through the
     // inbox, in the next poll phase), then hold the loop past the deadline
     // so that the timer fires first, while the value is in flight.
     setImmediate(() => {
       expect(ch.trySend(7)).toBe(true);
-      for (const end = Date.now() + 30; Date.now() < end; );
+      for (const end = Date.now() + 150; Date.now() < end; );
     });
     expect(await t.result).toBe(7);
     expect(ch.balance).toBe(0);
