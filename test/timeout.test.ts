@@ -242,6 +242,38 @@ describe('nested timeouts', () => {
   });
 });
 
+describe('nested timeouts that fired while the tasklet was not waiting', () => {
+  it('the outer one is thrown first and passes through the inner scope, which forgets its own', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 0;
+    const outer = new Timeout(20);
+    const inner = new Timeout(10);
+    const receiver = spawn(() => {
+      const log: string[] = [];
+      try {
+        withTimeout(outer, () => {
+          withTimeout(inner, () => {
+            log.push(ch.receive()); // delivered; both deadlines pass before it runs
+            sleep(5_000);
+          });
+        });
+      } catch (e) {
+        log.push((e as TimeoutError).timeout === outer ? 'outer' : 'inner');
+      }
+      sleep(5); // nothing left to throw
+      log.push('done');
+      return log;
+    });
+    spawn(() => {
+      ch.send('v');
+      receiver.remove();
+      setTimeout(() => receiver.insert(), 60);
+    });
+    expect(await receiver.result).toEqual(['v', 'outer', 'done']);
+    expect([outer.fired, inner.fired]).toEqual([true, true]);
+  });
+});
+
 describe('a timeout firing in each kind of wait', () => {
   it('blockOn(): throws; the promise settling later changes nothing', async () => {
     let resolve!: (v: number) => void;
