@@ -206,4 +206,17 @@ describe('Pool under random kills', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('exit 0 0 0');
   });
+
+  it('at exit, the exit pass ends the running tasklets and then the waiting ones as their slots free', () => {
+    const r = runChild(
+      `
+      const pool = new T.Pool(1);
+      for (const i of [1, 2, 3]) pool.spawn(() => { try { T.blockOn(new Promise(() => {})); } finally { console.log('finally', i); } });
+      process.on('exit', () => console.log('exit', pool.running, pool.waiting, T.stats().liveTasklets));`,
+      { timeoutMs: 10_000 },
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['finally 1', 'finally 2', 'finally 3', 'exit 0 0 0']);
+  });
 });
