@@ -21,7 +21,8 @@ export type TaskletErrorCode =
   | 'ERR_ALREADY_REPLIED'
   | 'ERR_TASKLET_NOT_RUNNABLE'
   | 'ERR_INVALID_ENGINE'
-  | 'ERR_ENGINE_UNAVAILABLE';
+  | 'ERR_ENGINE_UNAVAILABLE'
+  | 'ERR_IN_CALLBACK';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
 export class TaskletError extends Error {
@@ -88,6 +89,9 @@ export const messages = {
         `(${cwd}); to resolve it against your own file, pass new URL('${given}', import.meta.url) or ` +
         `path.join(__dirname, '${given}')`,
   notFunctionExport: (url: string) => `is not a function export of ${url}`,
+  inCallback: () =>
+    'a schedule or channel callback cannot switch tasklets or block; defer the work ' +
+    '(queueMicrotask(), insert(), or kill({ pending: true }))',
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */

@@ -3,6 +3,7 @@
 import { native, SWITCH_NO_CARRIER, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
+import * as trace from './trace';
 import type { Tasklet } from './tasklet';
 import { Phase, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
@@ -96,6 +97,10 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   const me = current;
   if (me !== main) als.leave(stateOf(me));
   while (target !== me) {
+    if (trace.scheduleHook !== null) {
+      trace.onSwitch(me, target);
+      unqueue(target); // in case the callback queued it (kill({ pending: true }), insert())
+    }
     current = target;
     const r = native.switchTo(target === main ? null : target, spin);
     if (r === SWITCH_RESUMED) break;
@@ -122,7 +127,13 @@ export function switchTo(target: Tasklet, spin: boolean): void {
 
 /** Throws unless the current tasklet may suspend here; call before changing any state. */
 export function checkSuspendable(): void {
+  trace.checkNotInCallback();
   if (current !== main) als.checkScope(stateOf(current));
+}
+
+/** Whether the current tasklet may switch now (checkSuspendable() would pass, and it is not main). */
+export function maySwitchNow(): boolean {
+  return current !== main && !trace.inCallback && als.inOwnScope(stateOf(current));
 }
 
 /**
@@ -161,6 +172,10 @@ function runner(t: Tasklet): Tasklet | null {
   als.leave(s);
   finish(t, failed, value);
   const next = nextTarget();
+  if (trace.scheduleHook !== null) {
+    trace.onSwitch(t, next);
+    unqueue(next);
+  }
   current = next;
   return next === main ? null : next;
 }
@@ -218,7 +233,7 @@ export function unblock(t: Tasklet): void {
  * else queues it.
  */
 export function resume(t: Tasklet, now: boolean): void {
-  if (now && current !== main) {
+  if (now && current !== main && !trace.inCallback) {
     unblock(t);
     runNow(t);
   } else {
@@ -318,6 +333,12 @@ export function runAll(): void {
   } finally {
     sliceEnd = end;
   }
+}
+
+/** Switches to `t` now and leaves the run queue: the caller runs again once inserted or run (Stackless switch()). */
+export function switchNow(t: Tasklet): void {
+  unqueue(t);
+  switchTo(t, true);
 }
 
 /** Switches to `t` now; the current tasklet stays runnable right after it (Stackless run()). */
