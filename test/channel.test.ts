@@ -358,7 +358,7 @@ describe('many producers and consumers', () => {
 
 
 // --- trySend() / tryReceive() -------------------------------------------------
-import { Tasklet, TaskletExit, scheduleRemove } from '../dist/cjs/index.js';
+import { Tasklet, TaskletExit } from '../dist/cjs/index.js';
 
 /** A small seeded PRNG (mulberry32): the random test replays the same steps. */
 function seeded(seed: number): () => number {
