@@ -65,12 +65,16 @@ describe('docs/api.md examples', () => {
   const expected = [
     '42\n',
     't1\nt2\n',
+    'b runs\na again\n',
     'cleanup\n',
+    '0 true\nfinally\n',
     'hello\n',
     `${fs.readFileSync(path.join(root, 'package.json'), 'utf8').length}\n`,
     'hello\n',
+    'true false\n1\n{ ok: false }\n',
     '1\n2\n3\n',
     'handling job 1\n',
+    'main>worker worker>main\n',
   ];
   it('there is one expectation per example', () => expect(rest).toHaveLength(expected.length));
   rest.forEach((source, i) => {
