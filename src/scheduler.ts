@@ -97,10 +97,7 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   const me = current;
   if (me !== main) als.leave(stateOf(me));
   while (target !== me) {
-    if (trace.scheduleHook !== null) {
-      trace.onSwitch(me, target);
-      unqueue(target); // in case the callback queued it (kill({ pending: true }), insert())
-    }
+    if (trace.scheduleHook !== null) traceSwitch(me, target);
     current = target;
     const r = native.switchTo(target === main ? null : target, spin);
     if (r === SWITCH_RESUMED) break;
@@ -125,9 +122,19 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   }
 }
 
+/**
+ * Calls the schedule callback (kept out of switchTo(): with none set, a
+ * switch pays one compare); `next` leaves the queue in case the callback
+ * queued it (kill({ pending: true }), insert()).
+ */
+function traceSwitch(prev: Tasklet, next: Tasklet): void {
+  trace.onSwitch(prev, next);
+  unqueue(next);
+}
+
 /** Throws unless the current tasklet may suspend here; call before changing any state. */
 export function checkSuspendable(): void {
-  trace.checkNotInCallback();
+  if (trace.inCallback) trace.throwInCallback();
   if (current !== main) als.checkScope(stateOf(current));
 }
 
@@ -172,10 +179,7 @@ function runner(t: Tasklet): Tasklet | null {
   als.leave(s);
   finish(t, failed, value);
   const next = nextTarget();
-  if (trace.scheduleHook !== null) {
-    trace.onSwitch(t, next);
-    unqueue(next);
-  }
+  if (trace.scheduleHook !== null) traceSwitch(t, next);
   current = next;
   return next === main ? null : next;
 }

@@ -88,5 +88,10 @@ export function onChannel(channel: Channel<any>, tasklet: Tasklet, isSending: bo
 
 /** Throws ERR_IN_CALLBACK when a callback is running (called before anything that would switch). */
 export function checkNotInCallback(): void {
-  if (inCallback) throw new TaskletError('ERR_IN_CALLBACK', messages.inCallback());
+  if (inCallback) throwInCallback();
+}
+
+/** The ERR_IN_CALLBACK error: a callback tried to switch or block. */
+export function throwInCallback(): never {
+  throw new TaskletError('ERR_IN_CALLBACK', messages.inCallback());
 }
