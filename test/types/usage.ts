@@ -1,6 +1,8 @@
 // Compiled by test/types.test.ts with tsc --strict under several module
 // resolutions, as a user's project would; every @ts-expect-error must hold.
 import { Channel, Tasklet, ThreadPool, deferToThread, select, spawn, tasklet } from 'tasklet';
+import { ThreadChannel, setChannelCallback, setScheduleCallback } from 'tasklet';
+import type { ChannelCallback, RaiseOptions, ScheduleCallback, TryReceiveResult } from 'tasklet';
 import { Endpoint, readBody, serve } from 'tasklet/http';
 
 // tasklet/http resolves (typesVersions under node10) and is typed.
@@ -63,3 +65,44 @@ deferToThread((a: number) => a, 'x');
 export const notString: Promise<string> = deferToThread((a: number) => a * 2, 1);
 export const fromModule: Promise<string[]> = deferToThread<string[]>({ module: './jobs.js', export: 'list' }, 'any', 1);
 export const onPool: Promise<string> = new ThreadPool().run((s: string) => s.toUpperCase(), 'x');
+
+// trySend()/tryReceive(): the result is a union that `ok` narrows.
+export function tryBoth(): number {
+  const sent: boolean = nums.trySend(1);
+  // @ts-expect-error a number channel takes numbers
+  nums.trySend('1');
+  const r = nums.tryReceive();
+  if (r.ok) {
+    const n: number = r.value;
+    return n + Number(sent);
+  }
+  // @ts-expect-error no value without ok
+  return r.value;
+}
+export const fromThreads: TryReceiveResult<string> = new ThreadChannel<string>().tryReceive();
+
+// switch(), kill/throw options, tracing callbacks.
+export function stackless(t: Tasklet): void {
+  t.switch();
+  t.kill({ pending: true });
+  t.throw(new Error('x'), { pending: false });
+  // @ts-expect-error pending is a boolean
+  t.kill({ pending: 1 });
+  const options: RaiseOptions = { pending: true };
+  t.kill(options);
+  const previous: ScheduleCallback | null = setScheduleCallback((prev: Tasklet, next: Tasklet) => {
+    void prev.id;
+    void next.name;
+  });
+  setScheduleCallback(previous);
+  const cb: ChannelCallback = (channel, tasklet, isSending: boolean, willBlock: boolean) => {
+    void channel.balance;
+    void tasklet.id;
+    void isSending;
+    void willBlock;
+  };
+  setChannelCallback(cb);
+  setChannelCallback(null);
+  // @ts-expect-error a function or null
+  setScheduleCallback(undefined);
+}
