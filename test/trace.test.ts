@@ -199,6 +199,32 @@ describe('setScheduleCallback()', () => {
     expect(log).toEqual(['finally']);
     expect(getmain().isCurrent).toBe(true);
   });
+
+  it('throw({ pending: true }) of the tasklet about to run, from the callback: it runs once, not also queued', async () => {
+    const ch = new Channel<string>();
+    const t = spawn(function victim() {
+      try {
+        for (;;) schedule();
+      } catch (error) {
+        // Caught: it goes on and must really wait now (not find itself queued and return at once).
+        return `${(error as Error).message}: ${ch.receive()}`;
+      }
+    });
+    await nextMacrotask();
+    let done = false;
+    setScheduleCallback((_prev, next) => {
+      if (next === t && !done) {
+        done = true;
+        next.throw(new Error('from the callback'), { pending: true });
+      }
+    });
+    await nextMacrotask();
+    setScheduleCallback(null);
+    expect(t.blocked).toBe(true);
+    expect(ch.balance).toBe(-1);
+    await ch.sendAsync('then received');
+    expect(await t.result).toBe('from the callback: then received');
+  });
 });
 
 describe('setChannelCallback()', () => {
