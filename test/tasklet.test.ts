@@ -614,3 +614,16 @@ describe('Tasklet#kill({ pending: true }) / throw(error, { pending: true })', ()
     expect(t.alive).toBe(false);
   });
 });
+
+describe('kill({ pending: true }) and the process exit', () => {
+  it('a sleeper killed with pending leaves no timer: the process exits at once', () => {
+    const r = runChild(`
+      const t = T.spawn(() => { try { T.sleep(60_000); } finally { console.log('finally'); } });
+      setTimeout(() => { t.kill({ pending: true }); console.log('killed'); }, 10);
+      process.on('exit', () => console.log('exit'));
+    `, { timeoutMs: 10_000 }); // the sleep is 60 s: a timer left behind would hit this limit
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('killed\nfinally\nexit\n');
+  });
+});
