@@ -38,11 +38,11 @@ describe('setScheduleCallback()', () => {
     expect(setScheduleCallback(null)).toBeNull();
   });
 
-  it('reports (prev, next) for every switch: start from main, schedule(), blocking, wake, tasklet end', async () => {
+  it('reports (prev, next) for every switch: start from main, schedule(), blocking, wake, tasklet end (prev no longer alive)', async () => {
     const log: string[] = [];
     setScheduleCallback((prev, next) => {
       expect(getcurrent()).toBe(prev); // called before the switch, on prev's stack
-      log.push(`${name(prev)}>${name(next)}`);
+      log.push(`${name(prev)}${prev.alive ? '' : '(ended)'}>${name(next)}`);
     });
     const ch = new Channel<number>();
     ch.preference = 0;
@@ -59,8 +59,8 @@ describe('setScheduleCallback()', () => {
       'main>a', // the pump starts a
       'a>b', // a yields (schedule): b starts
       'b>a', // b's send finds no receiver and blocks
-      'a>b', // a receives (b is queued: preference 0) and ends: the hand-off at its end
-      'b>main', // b ends
+      'a(ended)>b', // a receives (b is queued: preference 0) and ends: the hand-off at its end
+      'b(ended)>main', // b ends
     ]);
   });
 
