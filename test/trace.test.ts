@@ -300,6 +300,21 @@ describe('setChannelCallback()', () => {
     expect(ch.balance).toBe(0);
   });
 
+  it('is not called again for the channel operations a callback makes itself', () => {
+    const ch = new Channel<number>({ capacity: 4 });
+    const side = new Channel<string>({ capacity: 4 });
+    const seen: string[] = [];
+    setChannelCallback((c, _t, isSending) => {
+      seen.push(`${c === ch ? 'ch' : 'side'} ${isSending ? 'send' : 'receive'}`);
+      side.trySend('note'); // not reported
+    });
+    expect(ch.trySend(1)).toBe(true);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 1 });
+    setChannelCallback(null);
+    expect(seen).toEqual(['ch send', 'ch receive']);
+    expect(side.buffered).toBe(2);
+  });
+
   it('a throwing channel callback: reported as an uncaught exception, the operation completes', () => {
     const r = runChild(`
       const errors = [];
