@@ -21,7 +21,7 @@
 //                      ends itself if this process dies.
 //   --busy             same as --mode busy; --quiet same as --mode quiet
 //   --reps N           repetitions per file, engine and peer (default 3)
-//   --files a,b        bench files (default switch,block-on,create,channel,threads;
+//   --files a,b        bench files (default switch,block-on,create,channel,threads,trace;
 //                      threads does not switch tasklets and runs on the fiber
 //                      engine only)
 //   --no-scale         skip the scavenge and scale benches
@@ -47,7 +47,7 @@ const quick = args.includes('--quick');
 let modes = opt('--mode', 'quiet,busy').split(',');
 if (args.includes('--busy')) modes = ['busy'];
 if (args.includes('--quiet')) modes = ['quiet'];
-const files = opt('--files', 'switch,block-on,create,channel,threads').split(',');
+const files = opt('--files', 'switch,block-on,create,channel,threads,trace').split(',');
 const withScale = !args.includes('--no-scale');
 const budget = opt('--budget-ms', undefined);
 const benchArgs = [...(quick ? ['--quick'] : []), ...(budget ? ['--budget-ms', budget] : [])];

@@ -79,6 +79,11 @@ export function checkScope(h: Holder): void {
   if (executionAsyncId() !== h.alsAsyncId) throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope());
 }
 
+/** checkScope() without the throw: whether the tasklet may suspend here. */
+export function inOwnScope(h: Holder): boolean {
+  return executionAsyncId() === h.alsAsyncId;
+}
+
 // Hooks mode: AsyncLocalStorage#_enable() runs when a store is first used;
 // it is wrapped to turn the per-switch store handling on only from then.
 // AsyncLocalStorage#run() restores the previous store on the

@@ -7,10 +7,12 @@ import {
   OP_CLOSED,
   OP_DONE,
   OP_WAKE,
+  OP_WOULD_BLOCK,
   type ChannelBaseInstance,
 } from './native';
 import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, messages, outOfRange } from './errors';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf, wake } from './scheduler';
+import { block, checkSuspendable, getCurrentTasklet, inTasklet, maySwitchNow, resume, stateOf, wake } from './scheduler';
+import * as trace from './trace';
 import { Tasklet } from './tasklet';
 
 /** Options for {@link Channel}. */
@@ -21,6 +23,9 @@ export interface ChannelOptions {
 
 /** Who runs after a rendezvous: -1 the receiver (default), 1 the sender, 0 neither (the woken side is queued). */
 export type Preference = -1 | 0 | 1;
+
+/** What {@link Channel.tryReceive} returns: the value if one was ready. */
+export type TryReceiveResult<T> = { ok: true; value: T } | { ok: false };
 
 /** A pending sendAsync()/receiveAsync(). */
 export class PromiseWaiter {
@@ -98,7 +103,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     checkSuspendable();
     const me = getCurrentTasklet();
     const base = this as unknown as ChannelBaseInstance;
-    const op = base._send(value, isException, me, out);
+    const op = sendOp(this, base, value, isException, me);
     if (op === OP_DONE) return;
     if (op === OP_WAKE) {
       const w = out[1] as object;
@@ -118,7 +123,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     checkSuspendable();
     const me = getCurrentTasklet();
     const base = this as unknown as ChannelBaseInstance;
-    const op = base._receive(me, out);
+    const op = receiveOp(this, base, me);
     if (op === OP_BLOCKED) return block(() => base._cancel(me)) as T;
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#receive()'));
     return this.#took(true) as T;
@@ -143,7 +148,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     return new Promise<void>((resolve, reject) => {
       const base = this as unknown as ChannelBaseInstance;
       const waiter = new PromiseWaiter(resolve as (v: unknown) => void, reject);
-      const op = base._send(value, false, waiter, out);
+      const op = sendOp(this, base, value, false, waiter);
       if (op === OP_DONE) resolve();
       else if (op === OP_WAKE) {
         const w = out[1] as object;
@@ -160,7 +165,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     return new Promise<T>((resolve, reject) => {
       const base = this as unknown as ChannelBaseInstance;
       const waiter = new PromiseWaiter(resolve as (v: unknown) => void, reject);
-      const op = base._receive(waiter, out);
+      const op = receiveOp(this, base, waiter);
       if (op === OP_BLOCKED) return;
       if (op === OP_CLOSED) {
         reject(new ChannelClosedError(messages.channelClosed('Channel#receiveAsync()')));
@@ -172,6 +177,41 @@ export class Channel<T = unknown> extends native.ChannelBase {
         reject(error);
       }
     });
+  }
+
+  /**
+   * Anywhere: sends `value` only if a receiver waits (a select() case
+   * counts) or the buffer has room, and says whether it did; never blocks.
+   * A woken receiver runs by preference as after send() (in main, or where
+   * the caller may not switch, it is queued). Throws ChannelClosedError on
+   * a closing channel, as send() does.
+   */
+  trySend(value: T): boolean {
+    const base = this as unknown as ChannelBaseInstance;
+    const op = sendOp(this, base, value, false, undefined);
+    if (op === OP_WOULD_BLOCK) return false;
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#trySend()'));
+    if (op === OP_WAKE) {
+      const w = out[1] as object;
+      out[1] = undefined;
+      const t = completeReceiver(w, value, false);
+      if (t !== null) resume(t, this.#preference < 0 && maySwitchNow());
+    }
+    return true;
+  }
+
+  /**
+   * Anywhere: takes a value if one is buffered or a sender waits, `{ ok:
+   * true, value }`, else `{ ok: false }`; never blocks. A woken sender runs
+   * by preference as after receive(). Like receive(), throws a value sent
+   * with sendException(), and ChannelClosedError once closed and drained.
+   */
+  tryReceive(): TryReceiveResult<T> {
+    const base = this as unknown as ChannelBaseInstance;
+    const op = receiveOp(this, base, undefined);
+    if (op === OP_WOULD_BLOCK) return { ok: false };
+    if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('Channel#tryReceive()'));
+    return { ok: true, value: this.#took(maySwitchNow()) as T };
   }
 
   /** Senders waiting (> 0) or receivers waiting (< 0). */
@@ -237,6 +277,47 @@ export class Channel<T = unknown> extends native.ChannelBase {
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return receiveAsyncUntilClosed(this);
   }
+}
+
+/**
+ * The native send. With a channel callback set: an operation that goes
+ * ahead is reported (willBlock false); one that would wait is reported
+ * (willBlock true) before the caller is queued, so that the callback may
+ * use the channel, then queued (a try form, `waiter` undefined, is not
+ * reported when it fails).
+ */
+function sendOp(ch: Channel<any>, base: ChannelBaseInstance, value: unknown, isException: boolean, waiter: object | undefined): number {
+  if (trace.channelHook === null) return base._send(value, isException, waiter, out);
+  const op = base._send(value, isException, undefined, out);
+  if (op === OP_WOULD_BLOCK) {
+    if (waiter === undefined) return op;
+    trace.onChannel(ch, getCurrentTasklet(), true, true);
+    return base._send(value, isException, waiter, out);
+  }
+  if (op !== OP_CLOSED) reportDone(ch, true);
+  return op;
+}
+
+/** The native receive, reported to the channel callback as sendOp() does. */
+function receiveOp(ch: Channel<any>, base: ChannelBaseInstance, waiter: object | undefined): number {
+  if (trace.channelHook === null) return base._receive(waiter, out);
+  const op = base._receive(undefined, out);
+  if (op === OP_WOULD_BLOCK) {
+    if (waiter === undefined) return op;
+    trace.onChannel(ch, getCurrentTasklet(), false, true);
+    return base._receive(waiter, out);
+  }
+  if (op !== OP_CLOSED) reportDone(ch, false);
+  return op;
+}
+
+/** Reports a completed operation; `out` (which the callback may reuse) is kept. */
+function reportDone(ch: Channel<any>, isSending: boolean): void {
+  const [value, woken, isException] = out;
+  trace.onChannel(ch, getCurrentTasklet(), isSending, false);
+  out[0] = value;
+  out[1] = woken;
+  out[2] = isException;
 }
 
 /** What both channel kinds iterate over. */

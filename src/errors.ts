@@ -24,7 +24,8 @@ export type TaskletErrorCode =
   | 'ERR_ENGINE_UNAVAILABLE'
   | 'ERR_TIMEOUT'
   | 'ERR_TIMEOUT_PENDING'
-  | 'ERR_SEMAPHORE_RELEASED';
+  | 'ERR_SEMAPHORE_RELEASED'
+  | 'ERR_IN_CALLBACK';
 
 /** Base class of every error this library throws for misuse, with a stable `code`. */
 export class TaskletError extends Error {
@@ -95,6 +96,9 @@ export const messages = {
   timeoutPending: () => 'Timeout#start(): the timeout is already pending; cancel() it first',
   releasedTooOften: (what: string, n: number) =>
     `${what}: released more often than acquired (the initial value is ${n}); a BoundedSemaphore never exceeds it`,
+  inCallback: () =>
+    'a schedule or channel callback cannot switch tasklets or block; defer the work ' +
+    '(queueMicrotask(), insert(), or kill({ pending: true }))',
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */

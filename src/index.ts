@@ -10,9 +10,11 @@ export {
   getcurrent,
   getmain,
   getruncount,
+  type RaiseOptions,
 } from './tasklet';
+export { setScheduleCallback, setChannelCallback, type ScheduleCallback, type ChannelCallback } from './trace';
 export { blockOn, sleep, deferredTasklet, blockingTasklet } from './block-on';
-export { Channel, type ChannelOptions, type Preference } from './channel';
+export { Channel, type ChannelOptions, type Preference, type TryReceiveResult } from './channel';
 export { select, type SelectCase, type SelectResult, type SelectResultOf, type SelectCaseResult } from './select';
 export { TaskletError, TaskletExit, ChannelClosedError, type TaskletErrorCode } from './errors';
 export { Timeout, TimeoutError, withTimeout } from './timeout';

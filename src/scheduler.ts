@@ -3,6 +3,7 @@
 import { native, SWITCH_NO_CARRIER, SWITCH_RESUMED } from './native';
 import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
+import * as trace from './trace';
 import type { Tasklet } from './tasklet';
 import { Phase, type State, type Watcher, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
@@ -96,6 +97,7 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   const me = current;
   if (me !== main) als.leave(stateOf(me));
   while (target !== me) {
+    if (trace.scheduleHook !== null) traceSwitch(me, target);
     current = target;
     const r = native.switchTo(target === main ? null : target, spin);
     if (r === SWITCH_RESUMED) break;
@@ -120,9 +122,25 @@ export function switchTo(target: Tasklet, spin: boolean): void {
   }
 }
 
+/**
+ * Calls the schedule callback (kept out of switchTo(): with none set, a
+ * switch pays one compare); `next` leaves the queue in case the callback
+ * queued it (kill({ pending: true }), insert()).
+ */
+function traceSwitch(prev: Tasklet, next: Tasklet): void {
+  trace.onSwitch(prev, next);
+  unqueue(next);
+}
+
 /** Throws unless the current tasklet may suspend here; call before changing any state. */
 export function checkSuspendable(): void {
+  if (trace.inCallback) trace.throwInCallback();
   if (current !== main) als.checkScope(stateOf(current));
+}
+
+/** Whether the current tasklet may switch now (checkSuspendable() would pass, and it is not main). */
+export function maySwitchNow(): boolean {
+  return current !== main && !trace.inCallback && als.inOwnScope(stateOf(current));
 }
 
 /**
@@ -161,6 +179,7 @@ function runner(t: Tasklet): Tasklet | null {
   als.leave(s);
   finish(t, failed, value);
   const next = nextTarget();
+  if (trace.scheduleHook !== null) traceSwitch(t, next);
   current = next;
   return next === main ? null : next;
 }
@@ -252,7 +271,7 @@ export function unblock(t: Tasklet): void {
  * else queues it.
  */
 export function resume(t: Tasklet, now: boolean): void {
-  if (now && current !== main) {
+  if (now && current !== main && !trace.inCallback) {
     unblock(t);
     runNow(t);
   } else {
@@ -362,6 +381,12 @@ export function runAll(): void {
   } finally {
     sliceEnd = end;
   }
+}
+
+/** Switches to `t` now and leaves the run queue: the caller runs again once inserted or run (Stackless switch()). */
+export function switchNow(t: Tasklet): void {
+  unqueue(t);
+  switchTo(t, true);
 }
 
 /** Switches to `t` now; the current tasklet stays runnable right after it (Stackless run()). */

@@ -3,6 +3,7 @@
 import { OP_CLOSED, OP_WAKE, OP_WOULD_BLOCK, type ChannelBaseInstance } from './native';
 import { ChannelClosedError, blockingInMain, invalidArgType, invalidArgValue, messages } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf } from './scheduler';
+import * as trace from './trace';
 import { Channel, type CaseWaiter, completeReceiver, completeSender } from './channel';
 import type { Tasklet } from './tasklet';
 
@@ -118,41 +119,18 @@ export function select(cases: readonly SelectCase[]): SelectResult {
     throw blockingInMain('select() without a default case', 'add { default: true } or use receiveAsync()');
   }
   if (blocking) checkSuspendable();
-
-  // First pass: the first case that is ready now.
-  for (let i = 0; i < cases.length; i++) {
-    const c = cases[i] as SelectCase;
-    if ('receive' in c) {
-      const base = c.receive as unknown as ChannelBaseInstance;
-      const op = base._receive(undefined, out);
-      if (op === OP_WOULD_BLOCK) continue;
-      if (op === OP_CLOSED) return { index: i, value: undefined, closed: true };
-      const value = out[0];
-      const isException = out[2] as boolean;
-      const w = out[1] as object | undefined;
-      out[0] = out[1] = undefined;
-      if (op === OP_WAKE && w !== undefined) {
-        const t = completeSender(w);
-        if (t !== null) resume(t, preferenceOf(c.receive) > 0);
-      }
-      if (isException) throw value;
-      return { index: i, value, closed: false };
-    }
-    if ('send' in c) {
-      const base = c.send as unknown as ChannelBaseInstance;
-      const op = base._send(c.value, false, undefined, out);
-      if (op === OP_WOULD_BLOCK) continue;
-      if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('select() send case'));
-      if (op === OP_WAKE) {
-        const w = out[1] as object;
-        out[1] = undefined;
-        const t = completeReceiver(w, c.value, false);
-        if (t !== null) resume(t, preferenceOf(c.send) < 0);
-      }
-      return { index: i, value: undefined, closed: false };
-    }
-  }
+  let ready = firstReady(cases);
+  if (ready !== undefined) return ready;
   if (!blocking) return { index: defaultIndex, value: undefined, closed: false };
+  if (trace.channelHook !== null) {
+    // Report each wait, then look again: the callback may have made a case ready.
+    for (const c of cases) {
+      if ('receive' in c) trace.onChannel(c.receive, getCurrentTasklet(), false, true);
+      else if ('send' in c) trace.onChannel(c.send, getCurrentTasklet(), true, true);
+    }
+    ready = firstReady(cases);
+    if (ready !== undefined) return ready;
+  }
 
   // Nothing ready: wait on every case at once.
   const group = new Group(getCurrentTasklet());
@@ -168,4 +146,43 @@ export function select(cases: readonly SelectCase[]): SelectResult {
     }
   });
   return block(() => group.cancelAll()) as SelectResult;
+}
+
+/** Completes the first case (in array order) that is ready now, if any. */
+function firstReady(cases: readonly SelectCase[]): SelectResult | undefined {
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i] as SelectCase;
+    if ('receive' in c) {
+      const base = c.receive as unknown as ChannelBaseInstance;
+      const op = base._receive(undefined, out);
+      if (op === OP_WOULD_BLOCK) continue;
+      if (op === OP_CLOSED) return { index: i, value: undefined, closed: true };
+      const value = out[0];
+      const isException = out[2] as boolean;
+      const w = out[1] as object | undefined;
+      out[0] = out[1] = undefined;
+      if (trace.channelHook !== null) trace.onChannel(c.receive, getCurrentTasklet(), false, false);
+      if (op === OP_WAKE && w !== undefined) {
+        const t = completeSender(w);
+        if (t !== null) resume(t, preferenceOf(c.receive) > 0);
+      }
+      if (isException) throw value;
+      return { index: i, value, closed: false };
+    }
+    if ('send' in c) {
+      const base = c.send as unknown as ChannelBaseInstance;
+      const op = base._send(c.value, false, undefined, out);
+      if (op === OP_WOULD_BLOCK) continue;
+      if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('select() send case'));
+      const w = out[1] as object | undefined;
+      out[1] = undefined;
+      if (trace.channelHook !== null) trace.onChannel(c.send, getCurrentTasklet(), true, false);
+      if (op === OP_WAKE) {
+        const t = completeReceiver(w!, c.value, false);
+        if (t !== null) resume(t, preferenceOf(c.send) < 0);
+      }
+      return { index: i, value: undefined, closed: false };
+    }
+  }
+  return undefined;
 }

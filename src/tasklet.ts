@@ -1,7 +1,8 @@
 // The Tasklet class (Stackless's tasklet) and the module-level scheduling
 // functions: spawn, tasklet(f)(...), schedule, scheduleRemove, run, ...
 import { native } from './native';
-import { TaskletError, TaskletExit, blockingInMain, checkArray, checkTaskletFunction, invalidArgType, messages } from './errors';
+import { TaskletError, TaskletExit, blockingInMain, checkArray, checkOptions, checkTaskletFunction, invalidArgType, messages } from './errors';
+import { checkNotInCallback } from './trace';
 import * as als from './async-context';
 import './exit-pass';
 import { joinTasklet, joinTaskletAsync } from './join';
@@ -26,10 +27,27 @@ import {
   setMain,
   stateOf,
   suspend,
+  switchNow,
   unqueue,
+  wake,
 } from './scheduler';
 
 let nextId = 0;
+
+/** Options of {@link Tasklet.kill} and {@link Tasklet.throw}. */
+export interface RaiseOptions {
+  /**
+   * false (default): switch to the tasklet now. true: only make it runnable
+   * (withdrawing its wait); it raises when it next runs, and the caller goes on.
+   */
+  pending?: boolean;
+}
+
+function checkRaiseOptions(options: RaiseOptions | undefined): boolean {
+  const { pending = false } = checkOptions('options', options, ['pending']);
+  if (typeof pending !== 'boolean') throw invalidArgType('options.pending', 'of type boolean', pending);
+  return pending;
+}
 
 /**
  * A tasklet: a function that runs with its own stack and can suspend
@@ -89,6 +107,23 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     runNow(this);
   }
 
+  /**
+   * Switches to this tasklet now, like run(), but the caller leaves the run
+   * queue: it runs again only once insert()ed or run() (Stackless's
+   * tasklet.switch()). In main it is run(): main never leaves the queue.
+   */
+  switch(): void {
+    this.#checkRunnable('switch()');
+    if (this.isCurrent) return;
+    checkSuspendable();
+    if (!inTasklet()) {
+      runNow(this);
+      return;
+    }
+    checkNotExiting();
+    switchNow(this);
+  }
+
   /** Appends this tasklet to the run queue (if it is not there). */
   insert(): void {
     this.#checkRunnable('insert()');
@@ -105,17 +140,23 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     unqueue(this);
   }
 
-  /** Raises TaskletExit at its suspension point and runs it now; harmless on an ended tasklet. */
-  kill(): void {
+  /**
+   * Raises TaskletExit at its suspension point and runs it now; harmless on
+   * an ended tasklet. With `{ pending: true }` it is only made runnable (its
+   * wait withdrawn) and raises when it next runs; the caller goes on.
+   */
+  kill(options?: RaiseOptions): void {
+    const pending = checkRaiseOptions(options);
     if (this[kState].phase === Phase.Dead) return;
-    this.#raise(new TaskletExit(), 'kill()');
+    this.#raise(new TaskletExit(), 'kill()', pending);
   }
 
-  /** Raises `error` at its suspension point and runs it now. */
-  throw(error: unknown): void {
+  /** Raises `error` at its suspension point and runs it now (with `{ pending: true }`: when it next runs). */
+  throw(error: unknown, options?: RaiseOptions): void {
     if (error === undefined) throw invalidArgType('error', 'specified (the error to raise in the tasklet)', error);
+    const pending = checkRaiseOptions(options);
     if (this[kState].phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead('throw()'));
-    this.#raise(error, 'throw()');
+    this.#raise(error, 'throw()', pending);
   }
 
   /**
@@ -131,10 +172,19 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     return joinTaskletAsync(this, ms);
   }
 
-  #raise(error: unknown, what: string): void {
+  #raise(error: unknown, what: string, pending: boolean): void {
     if (this.isMain) throw new TaskletError('ERR_MAIN_TASKLET', messages.main(what));
     if (this.isCurrent) throw error;
     const s = this[kState];
+    if (pending && s.phase !== Phase.New) {
+      // Ready or started: it raises when it next runs (a ready one before its function starts).
+      s.cancelWait?.();
+      s.pending = { error };
+      wake(this);
+      renewSliceForMain();
+      return;
+    }
+    checkNotInCallback();
     if (s.phase !== Phase.Started) {
       // Never ran: it ends here without running (with `error` as its failure).
       finish(this, !(error instanceof TaskletExit), error instanceof TaskletExit ? undefined : error);
@@ -151,7 +201,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
   #checkRunnable(what: string): void {
     const s = this[kState];
     if (this.isMain) {
-      if (what === 'run()' && this.isCurrent) return;
+      if ((what === 'run()' || what === 'switch()') && this.isCurrent) return;
       throw new TaskletError('ERR_MAIN_TASKLET', messages.main(what));
     }
     if (s.phase === Phase.Dead) throw new TaskletError('ERR_TASKLET_DEAD', messages.dead(what));

@@ -356,3 +356,226 @@ describe('many producers and consumers', () => {
   }
 });
 
+
+// --- trySend() / tryReceive() -------------------------------------------------
+import { Tasklet, TaskletExit } from '../dist/cjs/index.js';
+
+/** A small seeded PRNG (mulberry32): the random test replays the same steps. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('Channel#trySend()', () => {
+  it('in main: false without a receiver or room (nothing sent), true with room', () => {
+    const ch = new Channel<number>();
+    expect(ch.trySend(1)).toBe(false);
+    expect(ch.balance).toBe(0);
+    expect(ch.tryReceive()).toEqual({ ok: false });
+    const buffered = new Channel<number>({ capacity: 2 });
+    expect([buffered.trySend(1), buffered.trySend(2), buffered.trySend(3)]).toEqual([true, true, false]);
+    expect(buffered.buffered).toBe(2);
+    expect([buffered.tryReceive(), buffered.tryReceive(), buffered.tryReceive()]).toEqual([
+      { ok: true, value: 1 },
+      { ok: true, value: 2 },
+      { ok: false },
+    ]);
+  });
+
+  it('hands the value to a waiting receiver (the receiver is queued when called from main)', async () => {
+    const ch = new Channel<object>();
+    const obj = {};
+    const r = spawn(() => ch.receive());
+    await nextMacrotask();
+    expect(ch.balance).toBe(-1);
+    expect(ch.trySend(obj)).toBe(true);
+    expect(ch.balance).toBe(0);
+    expect(r.blocked).toBe(false);
+    expect(r.scheduled).toBe(true);
+    expect(await r.result).toBe(obj);
+  });
+
+  it('in a tasklet: the woken receiver runs by preference, as after send()', async () => {
+    for (const [pref, expected] of [
+      [-1, ['received 1', 'trySend returned']],
+      [0, ['trySend returned', 'received 1']],
+      [1, ['trySend returned', 'received 1']],
+    ] as const) {
+      const ch = new Channel<number>();
+      ch.preference = pref;
+      const log: string[] = [];
+      const r = spawn(() => log.push(`received ${ch.receive()}`));
+      await nextMacrotask();
+      const s = spawn(() => {
+        expect(ch.trySend(1)).toBe(true);
+        log.push('trySend returned');
+      });
+      await Promise.all([r.result, s.result]);
+      expect(log, `preference ${pref}`).toEqual(expected);
+    }
+  });
+
+  it('completes a waiting select() receive case and withdraws its other cases', async () => {
+    const a = new Channel<string>();
+    const b = new Channel<string>();
+    const t = spawn(() => select([{ receive: a }, { receive: b }]));
+    await nextMacrotask();
+    expect([a.balance, b.balance]).toEqual([-1, -1]);
+    expect(b.trySend('x')).toBe(true);
+    expect([a.balance, b.balance]).toEqual([0, 0]);
+    expect(await t.result).toEqual({ index: 1, value: 'x', closed: false });
+    expect(a.trySend('y')).toBe(false);
+  });
+
+  it('resolves a pending receiveAsync()', async () => {
+    const ch = new Channel<number>();
+    const p = ch.receiveAsync();
+    expect(ch.trySend(7)).toBe(true);
+    expect(await p).toBe(7);
+  });
+
+  it('throws ChannelClosedError on a closing channel, in main and in tasklets, as send() does', async () => {
+    const ch = new Channel<number>({ capacity: 1 });
+    ch.close();
+    expect(() => ch.trySend(1)).toThrow(ChannelClosedError);
+    expect(() => ch.trySend(1)).toThrow('Channel#trySend(): the channel is closed');
+    const t = spawn(() => ch.trySend(1));
+    await expect(t.result).rejects.toThrow(ChannelClosedError);
+  });
+});
+
+describe('Channel#tryReceive()', () => {
+  it('takes a waiting sender\'s value; the sender is resumed (queued from main)', async () => {
+    const ch = new Channel<number>();
+    const log: string[] = [];
+    const s = spawn(() => {
+      ch.send(3);
+      log.push('send returned');
+    });
+    await nextMacrotask();
+    expect(ch.balance).toBe(1);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 3 });
+    expect(ch.balance).toBe(0);
+    expect(log).toEqual([]);
+    await s.result;
+    expect(log).toEqual(['send returned']);
+  });
+
+  it('in a tasklet: with preference 1 the woken sender runs before tryReceive() returns', async () => {
+    for (const [pref, expected] of [
+      [1, ['send returned', 'got 3']],
+      [-1, ['got 3', 'send returned']],
+    ] as const) {
+      const ch = new Channel<number>();
+      ch.preference = pref;
+      const log: string[] = [];
+      const s = spawn(() => {
+        ch.send(3);
+        log.push('send returned');
+      });
+      await nextMacrotask();
+      const r = spawn(() => {
+        const got = ch.tryReceive();
+        log.push(`got ${got.ok ? got.value : '-'}`);
+      });
+      await Promise.all([s.result, r.result]);
+      expect(log, `preference ${pref}`).toEqual(expected);
+    }
+  });
+
+  it('takes the value of a waiting select() send case', async () => {
+    const a = new Channel<string>();
+    const b = new Channel<string>();
+    const t = spawn(() => select([{ send: a, value: 'A' }, { send: b, value: 'B' }]));
+    await nextMacrotask();
+    expect(a.tryReceive()).toEqual({ ok: true, value: 'A' });
+    expect([a.balance, b.balance]).toEqual([0, 0]);
+    expect(await t.result).toEqual({ index: 0, value: undefined, closed: false });
+    expect(b.tryReceive()).toEqual({ ok: false });
+  });
+
+  it('throws what sendException() sent, like receive()', async () => {
+    const ch = new Channel<number>();
+    const err = new Error('boom');
+    const s = spawn(() => ch.sendException(err));
+    await nextMacrotask();
+    expect(() => ch.tryReceive()).toThrow(err);
+    await s.result;
+    expect(ch.balance).toBe(0);
+  });
+
+  it('returns buffered values after close(), then throws ChannelClosedError once drained', () => {
+    const ch = new Channel<number>({ capacity: 2 });
+    ch.trySend(1);
+    ch.close();
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 1 });
+    expect(ch.closed).toBe(true);
+    expect(() => ch.tryReceive()).toThrow(ChannelClosedError);
+    expect(() => ch.tryReceive()).toThrow('Channel#tryReceive(): the channel is closed');
+  });
+
+  it('never blocks in a tasklet: { ok: false } and the tasklet goes on', async () => {
+    const ch = new Channel<number>();
+    const t = spawn(() => ch.tryReceive());
+    expect(await t.result).toEqual({ ok: false });
+    expect(ch.balance).toBe(0);
+  });
+});
+
+describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
+  it('every value whose send completed is received exactly once; withdrawn sends are never received', async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const rnd = seeded(seed);
+      const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+      const ch = new Channel<number>({ capacity: pick([0, 0, 1, 3]) });
+      ch.preference = pick([-1, 0, 1] as const);
+      const sent = new Set<number>();
+      const received: number[] = [];
+      const workers: Tasklet[] = [];
+      let next = 0;
+      const sender = (v: number): void => {
+        try {
+          ch.send(v);
+          sent.add(v);
+        } catch (error) {
+          if (!(error instanceof TaskletExit)) throw error;
+        }
+      };
+      const receiver = (): void => {
+        for (;;) received.push(ch.receive());
+      };
+      const driver = spawn(() => {
+        for (let step = 0; step < 300; step++) {
+          const r = rnd();
+          if (r < 0.15) workers.push(spawn(sender, next++));
+          else if (r < 0.25) workers.push(spawn(receiver));
+          else if (r < 0.4) {
+            const v = next++;
+            if (ch.trySend(v)) sent.add(v);
+          } else if (r < 0.55) {
+            const got = ch.tryReceive();
+            if (got.ok) received.push(got.value);
+          } else if (r < 0.7) {
+            // Only a blocked tasklet: its wait is withdrawn with its value.
+            const blocked = workers.filter((w) => w.blocked);
+            if (blocked.length > 0) pick(blocked).kill(rnd() < 0.5 ? { pending: true } : undefined);
+          } else schedule();
+        }
+        // Let everything settle (each worker blocked or ended), then end the blocked ones.
+        while (workers.some((w) => w.alive && !w.blocked)) schedule();
+        for (const w of workers) w.kill();
+      });
+      await driver.result;
+      for (let got = ch.tryReceive(); got.ok; got = ch.tryReceive()) received.push(got.value);
+      expect(ch.balance, `seed ${seed}`).toBe(0);
+      expect(new Set(received).size, `seed ${seed}: a value received twice`).toBe(received.length);
+      expect([...received].sort((a, b) => a - b), `seed ${seed}`).toEqual([...sent].sort((a, b) => a - b));
+    }
+  });
+});

@@ -1,4 +1,4 @@
-// The examples of README.md, docs/api.md and docs/http.md run as shown (and
+// The examples of README.md, docs/api.md, docs/http.md and docs/from-gevent.md run as shown (and
 // threads.md's in docs-threads.test.ts): each ```ts block is compiled to an
 // ES module (types stripped by TypeScript) and run from the repository root
 // in a child process with a time limit; `import 'tasklet'` resolves to this
@@ -65,10 +65,13 @@ describe('docs/api.md examples', () => {
   const expected = [
     '42\n',
     't1\nt2\n',
+    'b runs\na again\n',
     'cleanup\n',
+    '0 true\nfinally\n',
     'hello\n',
     `${fs.readFileSync(path.join(root, 'package.json'), 'utf8').length}\n`,
     'hello\n',
+    'true false\n1\n{ ok: false }\n',
     '1\n2\n3\n',
     'handling job 1\n',
     // Timeouts, joins and synchronisation
@@ -81,6 +84,7 @@ describe('docs/api.md examples', () => {
     '1 1 false\nsecond ran\n',
     '[ 1, 2, 3 ]\n',
     'stopped\nstopped\ntrue\n',
+    'main>worker worker>main\n',
   ];
   it('there is one expectation per example', () => expect(rest).toHaveLength(expected.length));
   rest.forEach((source, i) => {
@@ -129,6 +133,24 @@ describe('docs/http.md examples', () => {
     const r = await runExample('http-endpoint', endpointExample.replace('listen(8080)', `listen(${port})`) + ask(port));
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('200 you sent 3 bytes to /hello\n');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('docs/from-gevent.md examples', () => {
+  const [queue, stackless] = examples('docs/from-gevent.md');
+
+  it('the Queue port prints what its comments say', async () => {
+    const r = await runExample('from-gevent-1', queue);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0 1 2 3 4 5\ntrue false\na false\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('the switch()/pending kill/callback example prints what its comments say', async () => {
+    const r = await runExample('from-gevent-2', stackless);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('main>a a>b b>a a>main\nbalance 0\nwaiter cleaned up\n');
     expect(r.status).toBe(0);
   });
 });

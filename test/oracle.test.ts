@@ -1,5 +1,6 @@
 // The oracle (issue 12, point 4): random programs of spawn, schedule, run,
-// insert/remove, kill, throw, channels, select, sleep and blockOn, run in a
+// switch, insert/remove, kill, throw (pending too), channels (trySend and
+// tryReceive too), select, sleep and blockOn, run in a
 // plain-JS model of docs/api.md (test/oracle/model.js) and for real, on both
 // engines, each in a child process with a time limit. By hand:
 //   SEED=123 ITER=5000 npx vitest run test/oracle.test.ts

@@ -384,3 +384,246 @@ describe('configure()', () => {
     expect(before.timeSlice).toBeGreaterThan(0);
   });
 });
+
+// --- switch(), kill/throw with { pending: true } -----------------------------
+import { Channel, scheduleRemove } from '../dist/cjs/index.js';
+
+describe('Tasklet#switch()', () => {
+  it('switches to the tasklet now; the caller leaves the run queue until inserted', async () => {
+    const log: string[] = [];
+    let a!: Tasklet;
+    const b = new Tasklet(() => {
+      log.push(`b runs; a scheduled: ${a.scheduled}`);
+    });
+    a = spawn(() => {
+      b.setup();
+      log.push('a switches');
+      b.switch();
+      log.push('a resumed');
+    });
+    await nextMacrotask();
+    await nextMacrotask();
+    expect(log).toEqual(['a switches', 'b runs; a scheduled: false']);
+    expect(a.alive && !a.scheduled && !a.blocked).toBe(true);
+    a.insert();
+    await a.result;
+    expect(log).toEqual(['a switches', 'b runs; a scheduled: false', 'a resumed']);
+  });
+
+  it('the caller resumes when the target run()s it', async () => {
+    const log: string[] = [];
+    let a!: Tasklet;
+    const b = new Tasklet(() => {
+      log.push('b');
+      a.run();
+      log.push('b again');
+    });
+    a = spawn(() => {
+      b.setup();
+      b.switch();
+      log.push('a resumed');
+    });
+    await Promise.all([a.result, b.result]);
+    expect(log).toEqual(['b', 'a resumed', 'b again']);
+  });
+
+  it('in main it is run(): main stays runnable and goes on once the tasklet yields', async () => {
+    const log: string[] = [];
+    const t = spawn(() => {
+      log.push('t');
+      schedule();
+      log.push('t again');
+    });
+    t.switch();
+    log.push('main');
+    await t.result;
+    expect(log).toEqual(['t', 'main', 't again']);
+    getmain().switch(); // main on itself: nothing
+  });
+
+  it('misuse: an ended, blocked, unbound or main target; on itself it does nothing', async () => {
+    const ended = spawn(() => {});
+    await ended.result;
+    expect(() => ended.switch()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_DEAD', message: 'switch(): the tasklet has ended' }));
+    expect(() => new Tasklet().switch()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_NOT_BOUND' }));
+    const ch = new Channel();
+    const blocked = spawn(() => ch.receive());
+    await nextMacrotask();
+    expect(() => blocked.switch()).toThrow(expect.objectContaining({ code: 'ERR_TASKLET_BLOCKED' }));
+    blocked.kill();
+    const inner = spawn(() => {
+      getcurrent().switch();
+      try {
+        getmain().switch();
+      } catch (error) {
+        return (error as TaskletError).code;
+      }
+      return 'no error';
+    });
+    expect(await inner.result).toBe('ERR_MAIN_TASKLET');
+  });
+});
+
+describe('Tasklet#kill({ pending: true }) / throw(error, { pending: true })', () => {
+  it('checks its options', () => {
+    const t = spawn(() => {});
+    expect(() => t.kill({ pendng: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => t.kill({ pending: 1 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => t.kill({ pending: 1 } as never)).toThrow('The "options.pending" property must be of type boolean. Received type number (1)');
+    expect(() => t.kill(5 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => t.throw(new Error('x'), { pending: 'yes' } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => t.throw(new Error('x'), { other: 1 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    t.kill({ pending: false });
+    expect(t.alive).toBe(false);
+  });
+
+  it('a blocked receiver: its wait is withdrawn now (balance restored), it raises when it next runs', async () => {
+    const ch = new Channel<number>();
+    const log: string[] = [];
+    const t = spawn(() => {
+      try {
+        ch.receive();
+      } finally {
+        log.push('finally');
+      }
+    });
+    await nextMacrotask();
+    expect(ch.balance).toBe(-1);
+    t.kill({ pending: true });
+    expect(log).toEqual([]); // not run now
+    expect(ch.balance).toBe(0);
+    expect(t.blocked).toBe(false);
+    expect(t.scheduled).toBe(true);
+    expect(ch.trySend(1)).toBe(false); // nobody waits any more: the value is not taken
+    expect(await t.result).toBeUndefined();
+    expect(log).toEqual(['finally']);
+  });
+
+  it('a blocked sender: its value is withdrawn and never received', async () => {
+    const ch = new Channel<string>();
+    const err = new Error('stop');
+    const t = spawn(() => ch.send('lost?'));
+    await nextMacrotask();
+    t.throw(err, { pending: true });
+    expect(ch.balance).toBe(0);
+    expect(ch.tryReceive()).toEqual({ ok: false });
+    await expect(t.result).rejects.toBe(err);
+  });
+
+  it('from a tasklet: does not switch; the target raises after the caller yields', async () => {
+    const log: string[] = [];
+    const target = spawn(() => {
+      try {
+        for (;;) schedule();
+      } finally {
+        log.push('target finally');
+      }
+    });
+    const killer = spawn(() => {
+      target.kill({ pending: true });
+      log.push('killer goes on');
+      schedule();
+      log.push('killer after yield');
+    });
+    await Promise.all([target.result, killer.result]);
+    expect(log).toEqual(['killer goes on', 'target finally', 'killer after yield']);
+  });
+
+  it('a queued tasklet: throw() comes out of its schedule() when it runs', async () => {
+    const log: string[] = [];
+    const u = spawn(() => {
+      log.push('u starts');
+      try {
+        for (;;) schedule();
+      } catch (error) {
+        return `caught ${(error as Error).message}`;
+      }
+    });
+    const driver = spawn(() => {
+      schedule(); // u runs and yields: it is queued now
+      expect(u.scheduled).toBe(true);
+      u.throw(new Error('boom'), { pending: true });
+      log.push('driver goes on');
+    });
+    await driver.result;
+    expect(await u.result).toBe('caught boom');
+    expect(log).toEqual(['u starts', 'driver goes on']);
+  });
+
+  it('a removed tasklet (scheduleRemove) is made runnable and its finally runs', async () => {
+    const log: string[] = [];
+    const t = spawn(() => {
+      try {
+        scheduleRemove();
+        log.push('resumed normally');
+      } finally {
+        log.push('finally');
+      }
+    });
+    await nextMacrotask();
+    expect(t.scheduled).toBe(false);
+    t.kill({ pending: true });
+    expect(t.scheduled).toBe(true);
+    await t.result;
+    expect(log).toEqual(['finally']);
+  });
+
+  it('a tasklet that has not started ends without running its function', async () => {
+    let ran = false;
+    const t = spawn(() => {
+      ran = true;
+    });
+    t.kill({ pending: true });
+    expect(await t.result).toBeUndefined();
+    expect(ran).toBe(false);
+    const u = spawn(() => {
+      ran = true;
+    });
+    const err = new Error('never started');
+    u.throw(err, { pending: true });
+    await expect(u.result).rejects.toBe(err);
+    expect(ran).toBe(false);
+    const notRunnable = new Tasklet(() => {});
+    notRunnable.kill({ pending: true }); // no arguments bound: it just ends
+    expect(notRunnable.alive).toBe(false);
+  });
+
+  it('on the current tasklet it raises at once (its next resumption is now)', async () => {
+    const t = spawn(() => {
+      try {
+        getcurrent().throw(new Error('self'), { pending: true });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'not raised';
+    });
+    expect(await t.result).toBe('self');
+    expect(() => getmain().kill({ pending: true })).toThrow(expect.objectContaining({ code: 'ERR_MAIN_TASKLET' }));
+  });
+
+  it('a tasklet waiting in blockOn(): the wait is withdrawn, the promise settling later changes nothing', async () => {
+    let resolve!: (v: number) => void;
+    const p = new Promise<number>((r) => (resolve = r));
+    const t = spawn(() => blockOn(p));
+    await nextMacrotask();
+    expect(t.blocked).toBe(true);
+    t.kill({ pending: true });
+    expect(await t.result).toBeUndefined();
+    resolve(1);
+    await nextMacrotask();
+    expect(t.alive).toBe(false);
+  });
+});
+
+describe('kill({ pending: true }) and the process exit', () => {
+  it('a sleeper killed with pending leaves no timer: the process exits at once', () => {
+    const r = runChild(`
+      const t = T.spawn(() => { try { T.sleep(60_000); } finally { console.log('finally'); } });
+      setTimeout(() => { t.kill({ pending: true }); console.log('killed'); }, 10);
+      process.on('exit', () => console.log('exit'));
+    `, { timeoutMs: 10_000 }); // the sleep is 60 s: a timer left behind would hit this limit
+    expect(r.timedOut).toBe(false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('killed\nfinally\nexit\n');
+  });
+});

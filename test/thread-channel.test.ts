@@ -254,3 +254,46 @@ describe('ThreadChannel', () => {
     expect(after).toEqual([]);
   });
 });
+
+describe('ThreadChannel#tryReceive()', () => {
+  it('in main: { ok: false } when empty, values in order, ChannelClosedError once drained', () => {
+    const ch = new ThreadChannel<number>({ capacity: 3 });
+    expect(ch.tryReceive()).toEqual({ ok: false });
+    expect(ch.trySend(1)).toBe(true);
+    expect(ch.trySend(2)).toBe(true);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 1 });
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 2 });
+    expect(ch.tryReceive()).toEqual({ ok: false });
+    ch.trySend(4);
+    ch.close();
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 4 });
+    expect(() => ch.tryReceive()).toThrow(ChannelClosedError);
+    expect(() => ch.tryReceive()).toThrow('ThreadChannel#tryReceive(): the channel is closed');
+  });
+
+  it('takes a value a blocked sender tasklet waits with, and throws a sendException() value', async () => {
+    const ch = new ThreadChannel<number>();
+    const s = spawn(() => ch.send(9));
+    const deadline = Date.now() + 5_000;
+    let got = ch.tryReceive();
+    while (!got.ok && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      got = ch.tryReceive();
+    }
+    expect(got).toEqual({ ok: true, value: 9 });
+    await s.result;
+    const err = new Error('boom');
+    const e = spawn(() => ch.sendException(err));
+    let thrown: unknown;
+    while (thrown === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      try {
+        ch.tryReceive();
+      } catch (error) {
+        thrown = error;
+      }
+    }
+    expect((thrown as Error).message).toBe('boom');
+    await e.result;
+  });
+});

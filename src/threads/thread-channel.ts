@@ -8,7 +8,7 @@ import { native } from '../native';
 import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, invalidArgValue, messages } from '../errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
 import type { Tasklet } from '../tasklet';
-import { receiveUntilClosed } from '../channel';
+import { receiveUntilClosed, type TryReceiveResult } from '../channel';
 
 interface SharedBase {
   _handle(): SharedArrayBuffer;
@@ -248,6 +248,18 @@ export class ThreadChannel<T = unknown> extends bindings.SharedChannelBase {
     const op = (this as unknown as SharedBase)._send(value, false, MODE_NOWAIT, transfer);
     if (op === OP_CLOSED) throw new ChannelClosedError(messages.channelClosed('ThreadChannel#trySend()'));
     return op === OP_DONE;
+  }
+
+  /**
+   * Anywhere: takes a value if one is buffered or a sender waits, `{ ok:
+   * true, value }`, else `{ ok: false }`; never waits. Like receive(),
+   * throws a value sent with sendException(), and ChannelClosedError once
+   * closed and drained.
+   */
+  tryReceive(): TryReceiveResult<T> {
+    const op = (this as unknown as SharedBase)._receive(MODE_NOWAIT, out);
+    if (op === OP_WOULD_BLOCK) return { ok: false };
+    return { ok: true, value: this.#took(op, 'ThreadChannel#tryReceive()') as T };
   }
 
   get balance(): number {

@@ -114,6 +114,34 @@ class ChannelModel extends SchedulerModel {
     return this.got(r.value);
   }
 
+  /** trySend(): never blocks; 'true' if a receiver took it or it was buffered. */
+  *trySend(c, value) {
+    const ch = this.chans[c];
+    const r = this.coreSend(ch, value, false, null);
+    if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
+    if (r.op === 'would') return 'false';
+    if (r.op === 'wake') {
+      const t = this.completeReceiver(r.w, value, false);
+      if (t !== null) yield* this.resume(t, ch.pref < 0);
+    }
+    return 'true';
+  }
+
+  /** tryReceive(): never blocks; the value, or 'none'. */
+  *tryReceive(c) {
+    const ch = this.chans[c];
+    const r = this.coreReceive(ch, null);
+    if (r.op === 'would') return 'none';
+    if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
+    this.delivered.set(tagOf(r.value), this.current);
+    if (r.w !== undefined) {
+      const t = this.completeSender(r.w);
+      if (t !== null) yield* this.resume(t, ch.pref > 0);
+    }
+    if (r.isExc) throw this.gotExc(r.value);
+    return this.got(r.value);
+  }
+
   got(v) {
     this.received.add(v);
     return v;

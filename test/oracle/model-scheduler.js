@@ -101,6 +101,12 @@ class SchedulerModel {
     let failed = false;
     let value;
     try {
+      if (t.pending !== undefined) {
+        // Raised pending before it started: it ends without running its function.
+        const { error } = t.pending;
+        t.pending = undefined;
+        throw error;
+      }
       value = yield* this.drive(t);
     } catch (e) {
       failed = !(e instanceof ModelExit);
@@ -203,7 +209,7 @@ class SchedulerModel {
   }
   checkRunnable(t, what) {
     if (t.isMain) {
-      if (what === 'run' && t === this.current) return;
+      if ((what === 'run' || what === 'switch') && t === this.current) return;
       throw err('ERR_MAIN_TASKLET');
     }
     if (t.phase === 'dead') throw err('ERR_TASKLET_DEAD');
@@ -223,6 +229,16 @@ class SchedulerModel {
     t.blocked = false;
     t.pending = { error };
     yield* this.runNow(t);
+  }
+  /** kill/throw with { pending: true }: withdraw the wait, queue the tasklet; it raises when it next runs. */
+  raisePending(t, error) {
+    if (t.isMain) throw err('ERR_MAIN_TASKLET');
+    if (t === this.current) throw error;
+    const cancel = t.cancelWait;
+    t.cancelWait = undefined;
+    if (cancel !== undefined) cancel();
+    t.pending = { error };
+    this.wake(t);
   }
 }
 

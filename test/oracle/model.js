@@ -49,6 +49,8 @@ class Model extends ChannelModel {
       case 'sendx': return yield* this.send(a, { tag: `x${b}` }, true);
       case 'recv': return yield* this.receive(a);
       case 'select': return yield* this.select(a);
+      case 'trysend': return yield* this.trySend(a, `v${b}`);
+      case 'tryrecv': return yield* this.tryReceive(a);
       case 'sleep': {
         if (inMain) throw err('ERR_BLOCKING_IN_MAIN');
         const timer = { t: me }; // one per sleep: a tasklet that sleeps again arms a new timer
@@ -101,7 +103,7 @@ class Model extends ChannelModel {
     }
   }
 
-  /** The instructions that schedule: schedule, scheduleRemove, spawn, run, insert, remove, kill, throw, run(). */
+  /** The instructions that schedule: schedule, scheduleRemove, spawn, run, switch, insert, remove, kill, throw (pending too), run(). */
   *execScheduling(ins) {
     const me = this.current;
     const inMain = me === this.main;
@@ -170,6 +172,33 @@ class Model extends ChannelModel {
         if (t === undefined) return 'none';
         if (t.phase === 'dead') throw err('ERR_TASKLET_DEAD');
         yield* this.raise(t, { tag: `e${b}`, fatal: c });
+        return 'ok';
+      }
+      case 'switch': {
+        const t = this.target(a);
+        if (t === undefined) return 'none';
+        this.checkRunnable(t, 'switch');
+        if (t === me) return 'ok';
+        if (inMain) {
+          yield* this.runNow(t); // in main, switch() is run()
+          return 'ok';
+        }
+        this.unqueue(t);
+        yield t; // the caller is not queued: it runs again once inserted or run
+        return 'ok';
+      }
+      case 'killp': {
+        const t = this.target(a);
+        if (t === undefined) return 'none';
+        if (t.phase === 'dead') return 'ok';
+        this.raisePending(t, new ModelExit());
+        return 'ok';
+      }
+      case 'throwp': {
+        const t = this.target(a);
+        if (t === undefined) return 'none';
+        if (t.phase === 'dead') throw err('ERR_TASKLET_DEAD');
+        this.raisePending(t, { tag: `e${b}`, fatal: c });
         return 'ok';
       }
       case 'runall':

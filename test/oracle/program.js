@@ -31,11 +31,13 @@ const TASK_OPS = [
   ['spawn', 4], ['run', 3], ['insert', 3], ['remove', 2], ['kill', 3], ['throw', 3],
   ['sleep', 4], ['block', 6], ['close', 3], ['open', 1], ['settle', 1], ['count', 2],
   ['state', 2], ['peek', 2], ['runall', 0.5],
+  ['trysend', 4], ['tryrecv', 4], ['switch', 2], ['killp', 2], ['throwp', 2],
 ];
 const MAIN_OPS = [
   ['spawn', 16], ['quiesce', 12], ['tick', 8], ['settle', 8], ['run', 3], ['insert', 3],
   ['remove', 2], ['kill', 3], ['throw', 3], ['close', 3], ['open', 1], ['sched', 3],
   ['runall', 4], ['select', 3], ['send', 0.5], ['recv', 0.5], ['count', 1], ['state', 1], ['peek', 1],
+  ['trysend', 3], ['tryrecv', 3], ['switch', 1], ['killp', 2], ['throwp', 2],
 ];
 
 /**
@@ -60,8 +62,8 @@ function generate(seed) {
   const op = (table, isMain) => {
     const name = pickWeighted(rand, table);
     switch (name) {
-      case 'send': case 'sendx': return [name, int(nChans), ++serial];
-      case 'recv': case 'close': case 'open': case 'peek': return [name, int(nChans)];
+      case 'send': case 'sendx': case 'trysend': return [name, int(nChans), ++serial];
+      case 'recv': case 'close': case 'open': case 'peek': case 'tryrecv': return [name, int(nChans)];
       case 'select': {
         const cases = [];
         const used = new Set();
@@ -76,8 +78,8 @@ function generate(seed) {
         return ['select', cases];
       }
       case 'spawn': return ['spawn', int(nTasks)];
-      case 'run': case 'insert': case 'remove': case 'kill': case 'state': return [name, target()];
-      case 'throw': return ['throw', target(), ++serial, rand() < 0.4];
+      case 'run': case 'insert': case 'remove': case 'kill': case 'state': case 'switch': case 'killp': return [name, target()];
+      case 'throw': case 'throwp': return [name, target(), ++serial, rand() < 0.4];
       case 'block': return ['block', int(nProm)];
       case 'settle': return ['settle', int(nProm), rand() < 0.7];
       default: return [name];
@@ -104,11 +106,15 @@ function show(ins) {
     case 'send': return `send c${a[0]} v${a[1]}`;
     case 'sendx': return `sendException c${a[0]} x${a[1]}`;
     case 'recv': case 'close': case 'open': case 'peek': return `${name} c${a[0]}`;
+    case 'trysend': return `trySend c${a[0]} v${a[1]}`;
+    case 'tryrecv': return `tryReceive c${a[0]}`;
     case 'select':
       return `select[${a[0].map((c) => (c[0] === 'r' ? `r c${c[1]}` : c[0] === 's' ? `s c${c[1]} v${c[2]}` : 'default')).join(', ')}]`;
-    case 'spawn': case 'run': case 'insert': case 'remove': case 'kill': case 'state':
+    case 'spawn': case 'run': case 'insert': case 'remove': case 'kill': case 'state': case 'switch':
       return `${name} ${a[0] < 0 ? 'main' : `T${a[0]}`}`;
-    case 'throw': return `throw ${a[0] < 0 ? 'main' : `T${a[0]}`} ${a[2] ? 'F' : ''}e${a[1]}`;
+    case 'killp': return `kill pending ${a[0] < 0 ? 'main' : `T${a[0]}`}`;
+    case 'throw': case 'throwp':
+      return `${name === 'throw' ? 'throw' : 'throw pending'} ${a[0] < 0 ? 'main' : `T${a[0]}`} ${a[2] ? 'F' : ''}e${a[1]}`;
     case 'block': return `blockOn p${a[0]}`;
     case 'settle': return `${a[1] ? 'resolve' : 'reject'} p${a[0]}`;
     default: return name;

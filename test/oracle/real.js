@@ -93,6 +93,29 @@ async function runReal(T, prog, { exitPass = false } = {}) {
           throw gotExc(e);
         }
       case 'select': return select(a);
+      case 'trysend': {
+        const o = value(b);
+        if (!chans[a].trySend(o)) return 'false';
+        sentOk.push(o.v);
+        return 'true';
+      }
+      case 'tryrecv': {
+        let r;
+        try {
+          r = chans[a].tryReceive();
+        } catch (e) {
+          throw gotExc(e);
+        }
+        return r.ok ? got(r.value) : 'none';
+      }
+      case 'switch': { const t = target(a); if (!t) return 'none'; t.switch(); return 'ok'; }
+      case 'killp': { const t = target(a); if (!t) return 'none'; t.kill({ pending: true }); return 'ok'; }
+      case 'throwp': {
+        const t = target(a);
+        if (!t) return 'none';
+        t.throw(Object.assign(new Error(`e${b}`), { tag: `e${b}`, fatal: c }), { pending: true });
+        return 'ok';
+      }
       case 'sched': T.schedule(); return 'ok';
       case 'schedrm': T.scheduleRemove(); return 'ok';
       case 'spawn': {

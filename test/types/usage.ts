@@ -20,6 +20,8 @@ import {
   tasklet,
   withTimeout,
 } from 'tasklet';
+import { ThreadChannel, setChannelCallback, setScheduleCallback } from 'tasklet';
+import type { ChannelCallback, RaiseOptions, ScheduleCallback, TryReceiveResult } from 'tasklet';
 import { Endpoint, readBody, serve } from 'tasklet/http';
 
 // tasklet/http resolves (typesVersions under node10) and is typed.
@@ -112,3 +114,43 @@ export const lengthsLater: Promise<number[]> = pool.mapAsync((s: string) => s.le
 // @ts-expect-error map() items are typed by the function
 pool.map((s: string) => s.length, [1]);
 export const poolState: [number, number, number, boolean] = [pool.size, pool.running, pool.waiting, pool.join(1)];
+// trySend()/tryReceive(): the result is a union that `ok` narrows.
+export function tryBoth(): number {
+  const sent: boolean = nums.trySend(1);
+  // @ts-expect-error a number channel takes numbers
+  nums.trySend('1');
+  const r = nums.tryReceive();
+  if (r.ok) {
+    const n: number = r.value;
+    return n + Number(sent);
+  }
+  // @ts-expect-error no value without ok
+  return r.value;
+}
+export const fromThreads: TryReceiveResult<string> = new ThreadChannel<string>().tryReceive();
+
+// switch(), kill/throw options, tracing callbacks.
+export function stackless(t: Tasklet): void {
+  t.switch();
+  t.kill({ pending: true });
+  t.throw(new Error('x'), { pending: false });
+  // @ts-expect-error pending is a boolean
+  t.kill({ pending: 1 });
+  const options: RaiseOptions = { pending: true };
+  t.kill(options);
+  const previous: ScheduleCallback | null = setScheduleCallback((prev: Tasklet, next: Tasklet) => {
+    void prev.id;
+    void next.name;
+  });
+  setScheduleCallback(previous);
+  const cb: ChannelCallback = (channel, tasklet, isSending: boolean, willBlock: boolean) => {
+    void channel.balance;
+    void tasklet.id;
+    void isSending;
+    void willBlock;
+  };
+  setChannelCallback(cb);
+  setChannelCallback(null);
+  // @ts-expect-error a function or null
+  setScheduleCallback(undefined);
+}
