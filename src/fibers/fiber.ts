@@ -130,7 +130,7 @@ export class FiberImpl extends Tasklet {
   }
 
   /** The tasklet's function: runs the fiber's function and hands its outcome to run(). */
-  readonly #body = (...args: unknown[]): void => {
+  readonly #body = (...args: unknown[]): unknown => {
     let out: unknown;
     let threw = false;
     try {
@@ -144,11 +144,12 @@ export class FiberImpl extends Tasklet {
       // an uncaught exception, as any error thrown in a callback. A kill()
       // (TaskletExit) ends it quietly, as it ends any tasklet.
       if (!(out instanceof TaskletExit)) process.nextTick(() => { throw out; });
-      return;
+      return undefined;
     }
     this.#out = out;
     this.#outThrows = threw;
     this.#handedBack = true;
+    return threw ? undefined : out; // the tasklet's result too (an error goes to run() only)
   };
 
   /** @internal Fiber.yield() in this fiber. */
