@@ -56,13 +56,14 @@ function registerEsm(): void {
 }
 
 /**
- * Loaded with -r/--require on the command line: add it to NODE_OPTIONS so
+ * Loaded with -r/--require (or --import) on the command line: add it to NODE_OPTIONS so
  * that the Node processes this one starts (child_process, cluster) load it too.
  */
 function inheritToChildren(): void {
   const self = path.join(cjsDir, 'register.js');
   const given = process.execArgv.some((a, i, all) => {
-    const value = a.startsWith('--require=') ? a.slice(10) : a === '-r' || a === '--require' ? all[i + 1] : undefined;
+    const eq = /^--(?:require|import)=/.exec(a);
+    const value = eq !== null ? a.slice(eq[0].length) : ['-r', '--require', '--import'].includes(a) ? all[i + 1] : undefined;
     return value !== undefined && /fibers[\\/]register/.test(value);
   });
   const options = process.env.NODE_OPTIONS ?? '';
