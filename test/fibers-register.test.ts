@@ -80,11 +80,23 @@ describe('tasklet/fibers/register', () => {
     fs.writeFileSync(path.join(shim, 'package.json'), JSON.stringify({ name: 'fibers', version: '5.0.3-tasklet', main: 'fibers.js' }));
     fs.writeFileSync(path.join(shim, 'fibers.js'), "module.exports = require('tasklet/fibers');\n");
     fs.writeFileSync(path.join(shim, 'future.js'), "module.exports = require('tasklet/fibers/future');\n");
+    // A dependency that itself depends on the real fibers@^5 gets the shim through "overrides".
+    const dep = path.join(dir, 'dep');
+    fs.mkdirSync(dep);
+    fs.writeFileSync(path.join(dep, 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0', dependencies: { fibers: '^5.0.0' } }));
+    fs.writeFileSync(path.join(dep, 'index.js'), "module.exports = require('fibers');\n");
+    const pack = spawnSync('npm', ['pack', '--silent', '--pack-destination', app], { cwd: dep, encoding: 'utf8', timeout: 60_000 });
+    expect(pack.status, pack.stderr).toBe(0);
     fs.writeFileSync(
       path.join(app, 'package.json'),
-      JSON.stringify({ name: 'app', private: true, dependencies: { fibers: 'file:./fibers-shim' } }),
+      JSON.stringify({
+        name: 'app',
+        private: true,
+        dependencies: { fibers: 'file:./fibers-shim', dep: 'file:./dep-1.0.0.tgz' },
+        overrides: { fibers: '$fibers' },
+      }),
     );
-    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund'], {
       cwd: app,
       encoding: 'utf8',
       timeout: 60_000,
@@ -93,8 +105,9 @@ describe('tasklet/fibers/register', () => {
     // tasklet itself, as `npm install tasklet` would put it (a link to this checkout).
     fs.symlinkSync(root, path.join(app, 'node_modules', 'tasklet'), 'dir');
     fs.writeFileSync(path.join(app, 'app.js'), APP.replace(/const ours[^\n]*\n/, 'const ours = require("tasklet/fibers");\n'));
+    fs.appendFileSync(path.join(app, 'app.js'), "if (process.argv[2] !== 'child') console.log('dep gets ours', require('dep') === ours);\n");
     const r = node([path.join(app, 'app.js')], {}, app);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('true 2 function function\nchild true 2 function function\n');
+    expect(r.stdout).toBe('true 2 function function\nchild true 2 function function\ndep gets ours true\n');
   });
 });
