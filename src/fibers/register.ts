@@ -34,24 +34,36 @@ if (!M._resolveFilename.__taskletFibers) {
   inheritToChildren();
 }
 
-/** ES modules: `import Fiber from 'fibers'` (module.registerHooks where Node has it, else module.register). */
+/**
+ * ES modules: `import Fiber from 'fibers'` (module.registerHooks where Node
+ * has it, else module.register). registerHooks sees require() too: a
+ * require gets the CommonJS file, an import the ES module.
+ */
 function registerEsm(): void {
-  const urls: Record<string, string> = {};
-  for (const [name, file] of Object.entries(targets)) urls[name] = pathToFileURL(path.join(esmDir, `${file}.mjs`)).href;
+  const esm: Record<string, string> = {};
+  const cjs: Record<string, string> = {};
+  for (const [name, file] of Object.entries(targets)) {
+    esm[name] = pathToFileURL(path.join(esmDir, `${file}.mjs`)).href;
+    cjs[name] = pathToFileURL(path.join(cjsDir, `${file}.js`)).href;
+  }
+  type Context = { conditions?: readonly string[] };
   const mod = Module as unknown as {
-    registerHooks?: (hooks: { resolve: (s: string, c: unknown, next: (s: string, c: unknown) => unknown) => unknown }) => void;
+    registerHooks?: (hooks: { resolve: (s: string, c: Context, next: (s: string, c: Context) => unknown) => unknown }) => void;
     register?: (specifier: string, parentURL?: string, options?: { data: unknown }) => void;
   };
   if (typeof mod.registerHooks === 'function') {
     mod.registerHooks({
-      resolve: (specifier, context, next) =>
-        urls[specifier] !== undefined ? { url: urls[specifier], shortCircuit: true } : next(specifier, context),
+      resolve: (specifier, context, next) => {
+        if (esm[specifier] === undefined) return next(specifier, context);
+        const url = context.conditions?.includes('require') ? cjs[specifier] : esm[specifier];
+        return { url, shortCircuit: true };
+      },
     });
   } else if (typeof mod.register === 'function') {
     const hook =
       'let urls = {}; export function initialize(d) { urls = d; } ' +
       'export function resolve(s, c, next) { return urls[s] !== undefined ? { url: urls[s], shortCircuit: true } : next(s, c); }';
-    mod.register(`data:text/javascript,${encodeURIComponent(hook)}`, undefined, { data: urls });
+    mod.register(`data:text/javascript,${encodeURIComponent(hook)}`, undefined, { data: esm });
   }
 }
 
