@@ -248,6 +248,12 @@ describe('Future.wrap()', () => {
     expect(s.plusFuture).toBeUndefined();
   });
 
+  it('wraps a module namespace object (import * as fs)', async () => {
+    const ns = await import('node:fs');
+    const w = Future.wrap(ns);
+    expect(await w.readFileFuture(__filename, 'utf8').promise()).toContain('Future.wrap');
+  });
+
   it('a wrapped function keeps the wrapped twins of its function properties (request.get style)', async () => {
     const fn = Object.assign((cb: (e: null, v: string) => void) => cb(null, 'call'), {
       get: (cb: (e: null, v: string) => void) => cb(null, 'get'),

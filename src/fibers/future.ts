@@ -254,7 +254,15 @@ function wrapObject(obj: Record<string, any>, multi: boolean, suffix: string, ow
   for (const key in obj) {
     if (ownOnly && !Object.prototype.hasOwnProperty.call(obj, key)) continue;
     const value = obj[key];
-    if (typeof value === 'function') out[key + suffix] = wrapFunction(value, multi, suffix, true);
+    if (typeof value !== 'function') continue;
+    // Defined, not assigned: an assignment would go through the prototype's
+    // [[Set]], which a module namespace object (import * as fs) refuses.
+    Object.defineProperty(out, key + suffix, {
+      value: wrapFunction(value, multi, suffix, true),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
   return out;
 }
