@@ -34,7 +34,8 @@ function fetchSuite() {
         timeout: 120_000,
       });
     } catch (error) {
-      return { skipped: `could not fetch fibers@${VERSION} with npm pack: ${String(error.stderr || error.message).trim()}` };
+      const why = String(error.stderr?.length ? error.stderr : error.message).trim();
+      return { skipped: `could not fetch fibers@${VERSION} with npm pack: ${why}` };
     }
   }
   const actual = 'sha512-' + crypto.createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');

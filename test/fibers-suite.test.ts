@@ -41,7 +41,7 @@ describe(`node-fibers ${suite.VERSION} test suite through tasklet/fibers/registe
     expect(Object.keys(results!).sort()).toEqual(TESTS);
   });
 
-  it.each(TESTS)('%s passes', (name, ctx) => {
+  it.for(TESTS)('%s passes', (name, ctx) => {
     if (skipped !== undefined) return ctx.skip(`SKIPPED: ${skipped}`);
     const r = results![name];
     expect(r?.pass, r?.detail).toBe(true);
