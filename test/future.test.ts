@@ -199,6 +199,31 @@ describe('Future.task(), Function.prototype.future()', () => {
     expect(Object.keys(Function.prototype)).not.toContain('future');
   });
 
+  it('wait() on a fn.future()() that has not started runs it in the waiting fiber (as fibers/future did)', async () => {
+    const where = await inFiber(() => {
+      const me = Fiber.current;
+      const inline = (() => Fiber.current === me).future()().wait();
+      const started = (() => Fiber.current === me).future()();
+      later(0, 1).wait(); // the next tick passes: it starts in a fiber of its own
+      return [inline, started.wait()];
+    });
+    expect(where).toEqual([true, false]);
+  });
+
+  it('Future.wait() of an inline fn.future()() that waits itself is not resumed early by the others', async () => {
+    const slow = (ms: number): number => {
+      later(0, ms).wait();
+      return ms;
+    };
+    const sum = await inFiber(() => {
+      const a = slow.future()(15); // runs inline, in this fiber
+      const b = slow.future()(2); // its own fiber: resolves while a still waits
+      Future.wait(a, b);
+      return a.get() + b.get();
+    });
+    expect(sum).toBe(17);
+  });
+
   it('fn.future()() errors reach resolve(); detached ones are uncaught exceptions (child)', async () => {
     const f = (() => {
       throw new Error('in task');

@@ -157,30 +157,46 @@ export class Future<T = any> {
    */
   static wait(...args: Array<Future | Future[]>): void {
     const pending: Future[] = [];
+    let inline: TaskFuture | undefined;
     for (const arg of args) {
       for (const f of Array.isArray(arg) ? arg : [arg]) {
         if (!(f instanceof Future)) throw new Error(messages.futureNotAFuture(String(f)));
-        if (!f.isResolved()) pending.push(f);
+        if (f.isResolved()) continue;
+        // As fibers/future did: the first fn.future()() not started yet runs
+        // here, in the waiting fiber, instead of in a fiber of its own.
+        if (inline === undefined && f instanceof TaskFuture && !f.started) inline = f;
+        else pending.push(f);
       }
     }
     const fiber = FiberImpl.current();
     if (fiber === undefined && !inTasklet()) throw new Error(messages.futureNoFiber());
-    if (pending.length === 0) return;
-    let left = pending.length;
+    // The inline one counts until it returns, so that no callback resumes
+    // the fiber while it runs (it may wait itself).
+    let left = pending.length + (inline === undefined ? 0 : 1);
     if (fiber !== undefined) {
-      // As fibers/future did: the last callback runs the fiber, synchronously.
+      // The last callback runs the fiber, synchronously.
       const done = (): void => {
         if (--left === 0) fiber.run();
       };
       for (const f of pending) f.resolve(done);
+      if (inline !== undefined) {
+        inline.runHere();
+        left--;
+      }
       if (left > 0) Fiber.yield();
       return;
     }
-    blockOn(
-      new Promise<void>((resolve) => {
-        for (const f of pending) f.resolve(() => --left === 0 && resolve());
-      }),
-    );
+    let wake: () => void = () => {};
+    const all = new Promise<void>((resolve) => (wake = resolve));
+    const done = (): void => {
+      if (--left === 0) wake();
+    };
+    for (const f of pending) f.resolve(done);
+    if (inline !== undefined) {
+      inline.runHere();
+      done();
+    }
+    if (left > 0) blockOn(all);
   }
 
   /** Runs each function in a new fiber; a future of its value (of all values, in order, for several). */
@@ -217,21 +233,38 @@ export class Future<T = any> {
   }
 }
 
-/** A future whose function starts in a new fiber on the next tick. */
+/** fn.future()(): a future whose function starts in a new fiber on the next tick, unless a wait() runs it first. */
+class TaskFuture<T = any> extends Future<T> {
+  /** Its function has started (in its own fiber, or in a waiting one). */
+  started = false;
+
+  constructor(
+    private readonly fn: (...args: any[]) => T,
+    private readonly self: unknown,
+    private readonly args: unknown[],
+  ) {
+    super();
+    process.nextTick(() => {
+      if (!this.started) Fiber(() => this.runHere()).run();
+    });
+  }
+
+  /** Runs the function in the current fiber or tasklet and resolves with its outcome. */
+  runHere(): void {
+    this.started = true;
+    let value: T;
+    try {
+      value = this.fn.apply(this.self, this.args);
+    } catch (error) {
+      this.throw(error);
+      return;
+    }
+    this.return(value);
+  }
+}
+
 function runInFiber<T>(fn: (...args: any[]) => T, self: unknown, args: unknown[], detach: boolean): Future<T> {
-  const future = new Future<T>();
-  process.nextTick(() => {
-    Fiber(() => {
-      let value: T;
-      try {
-        value = fn.apply(self, args);
-      } catch (error) {
-        future.throw(error);
-        return;
-      }
-      future.return(value);
-    }).run();
-  });
+  const future = new TaskFuture<T>(fn, self, args);
   if (detach) future.detach();
   return future;
 }
