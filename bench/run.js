@@ -3,7 +3,8 @@
 //
 // For each mode (quiet, busy), REPS times over: every bench file in a fresh
 // process once per engine (TASKLET_ENGINE=fiber, then strand), then
-// bench/peer/fibers.bench.js on Node 14 (when `npm run bench:peer-setup` ran).
+// bench/peer/fibers.bench.js on Node 14 (when `npm run bench:peer-setup` ran);
+// fibers-api.bench.js runs the peer's own work on tasklet/fibers beside it.
 // Interleaving the reps spreads the machine's drift over all columns. The
 // table then shows per case the medians over reps: fiber and strand ns/op,
 // the baseline measured in the same process (await etc.; from the fiber
@@ -21,7 +22,7 @@
 //                      ends itself if this process dies.
 //   --busy             same as --mode busy; --quiet same as --mode quiet
 //   --reps N           repetitions per file, engine and peer (default 3)
-//   --files a,b        bench files (default switch,block-on,create,channel,threads,trace;
+//   --files a,b        bench files (default switch,block-on,create,channel,threads,trace,fibers-api;
 //                      threads does not switch tasklets and runs on the fiber
 //                      engine only)
 //   --no-scale         skip the scavenge and scale benches
@@ -47,7 +48,7 @@ const quick = args.includes('--quick');
 let modes = opt('--mode', 'quiet,busy').split(',');
 if (args.includes('--busy')) modes = ['busy'];
 if (args.includes('--quiet')) modes = ['quiet'];
-const files = opt('--files', 'switch,block-on,create,channel,threads,trace').split(',');
+const files = opt('--files', 'switch,block-on,create,channel,threads,trace,fibers-api').split(',');
 const withScale = !args.includes('--no-scale');
 const budget = opt('--budget-ms', undefined);
 const benchArgs = [...(quick ? ['--quick'] : []), ...(budget ? ['--budget-ms', budget] : [])];
@@ -122,6 +123,11 @@ const peerOf = {
   'blockOn(promise settled in a microtask)': 'wait on a promise settled in a microtask',
   'rendezvous message, tasklet Channel ping-pong': 'rendezvous channel message',
   'create + run + finish a tasklet': 'create + run + finish',
+  // tasklet/fibers (bench/fibers-api.bench.js): the peer's own code, run on our Fiber.
+  'tasklet/fibers: one-way switch, fiber.run()/Fiber.yield()': 'one-way switch',
+  'tasklet/fibers: wait, yield() resumed by run() from a promise callback': 'wait on a promise settled in a microtask',
+  'tasklet/fibers: rendezvous channel written on fibers': 'rendezvous channel message',
+  'tasklet/fibers: Fiber(fn).run() to the end': 'create + run + finish',
 };
 // The issue's goals (issue 12): against node-fibers or the in-process baseline.
 const goals = [

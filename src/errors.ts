@@ -99,6 +99,22 @@ export const messages = {
   inCallback: () =>
     'a schedule or channel callback cannot switch tasklets or block; defer the work ' +
     '(queueMicrotask(), insert(), or kill({ pending: true }))',
+  // tasklet/fibers: node-fibers' own wording, which its users' code may match on.
+  fiberExpectsFunction: () => 'Fiber expects a function',
+  fiberRunning: () => 'This Fiber is already running',
+  fiberNotYielding: () => 'This Fiber is not yielding',
+  fiberBlocked: (what: string) =>
+    `${what}: this Fiber is blocked (in blockOn(), a channel or another tasklet wait); it resumes by itself`,
+  fiberFinished: (what: string) => `${what}: this Fiber has finished (tasklet/fibers cannot restart it; create a new Fiber)`,
+  fiberZombie: () => 'This Fiber is a zombie',
+  fiberArity: (what: string) => `${what} expects 1 or no arguments`,
+  fiberNoCurrent: () => 'yield() called with no fiber running',
+  fiberNotAFiber: (what: string) => `${what} called on something that is not a Fiber`,
+  futureNoFiber: () => "Can't wait without a fiber",
+  futureTwice: () => 'Future resolved more than once',
+  futureNotReady: () => 'Future must resolve before value is ready',
+  futureEmptyError: () => 'Must throw non-empty error',
+  futureNotAFuture: (what: string) => `${what} is not a future`,
 } as const;
 
 /** The ERR_BLOCKING_IN_MAIN error for `what`, naming the non-blocking `alternative`. */

@@ -1,4 +1,4 @@
-// The examples of README.md, docs/api.md, docs/http.md and docs/from-gevent.md run as shown (and
+// The examples of README.md, docs/api.md, docs/http.md, docs/from-gevent.md and docs/from-fibers.md run as shown (and
 // threads.md's in docs-threads.test.ts): each ```ts block is compiled to an
 // ES module (types stripped by TypeScript) and run from the repository root
 // in a child process with a time limit; `import 'tasklet'` resolves to this
@@ -175,5 +175,23 @@ describe('README.md examples', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('4950\n');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('docs/from-fibers.md examples', () => {
+  const expected = [
+    'main goes on while the fiber waits\npackage.json read\nboth waited 15\n',
+    'undefined\n106\n',
+  ];
+  const sources = examples('docs/from-fibers.md');
+  it('there is one expectation per example', () => expect(sources).toHaveLength(expected.length));
+  sources.forEach((source, i) => {
+    it(`example ${i + 1} runs as shown and prints what it says`, async () => {
+      const r = await runExample(`from-fibers-${i + 1}`, source);
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(expected[i]);
+      expect(r.status).toBe(0);
+    });
   });
 });
