@@ -4,8 +4,13 @@
 // switch) or, before that, as symbol-keyed properties of the current async
 // resource. For the latter this module gives each tasklet its own stores
 // while it runs and puts the resource's own stores back when it suspends.
+// Async scopes a tasklet opened (runInAsyncScope) leave Node's async-id stack
+// when it suspends and come back when it resumes (src/async-stack.ts).
 import { AsyncLocalStorage, executionAsyncId, executionAsyncResource } from 'node:async_hooks';
 import { TaskletError, messages } from './errors';
+import * as stack from './async-stack';
+
+export type { SavedScopes } from './async-stack';
 
 /** Whether AsyncLocalStorage stores live on async resources (Node 20, 22). */
 export const hooksMode =
@@ -22,7 +27,12 @@ export interface Holder {
   als: Saved;
   alsResource: Record<symbol, unknown> | undefined;
   alsOriginal: Saved;
+  /** executionAsyncId() when the tasklet last resumed. */
   alsAsyncId: number;
+  /** The async-id stack depth when it last resumed; -1 if not known (internals not looked up then). */
+  alsDepth: number;
+  /** Entries of the scopes it was inside when it suspended, to push back when it resumes. */
+  alsScopes: stack.SavedScopes | undefined;
 }
 
 function snapshot(resource: Record<symbol, unknown>): Saved {
@@ -48,10 +58,19 @@ export function capture(): Saved {
   return snapshot(executionAsyncResource() as Record<symbol, unknown>);
 }
 
-/** A tasklet resumes: lend it the current resource with its own stores. */
+/** A tasklet resumes: lend it the current resource with its own stores, reopen its scopes. */
 export function enter(h: Holder): void {
   h.alsAsyncId = executionAsyncId();
-  if (!inUse) return;
+  h.alsDepth = stack.depth();
+  if (inUse) lend(h);
+  if (h.alsScopes !== undefined) {
+    const saved = h.alsScopes;
+    h.alsScopes = undefined;
+    stack.restore(saved);
+  }
+}
+
+function lend(h: Holder): void {
   const resource = executionAsyncResource() as Record<symbol, unknown>;
   const original = snapshot(resource);
   if (original === undefined && h.als === undefined) {
@@ -63,8 +82,14 @@ export function enter(h: Holder): void {
   assign(resource, original, h.als);
 }
 
-/** A tasklet suspends: keep its stores, give the resource its own back. */
+/** Whether the tasklet is inside async scopes it opened since it resumed (a compare when it is not). */
+function inScope(h: Holder): boolean {
+  return h.alsDepth >= 0 ? stack.depth() !== h.alsDepth : executionAsyncId() !== h.alsAsyncId;
+}
+
+/** A tasklet suspends: take its scopes off the stack, keep its stores, give the resource its own back. */
 export function leave(h: Holder): void {
+  if (inScope(h) && h.alsDepth >= 0 && stack.canSave(h.alsDepth)) h.alsScopes = stack.save(h.alsDepth);
   if (!inUse) return;
   const resource = h.alsResource ?? (executionAsyncResource() as Record<symbol, unknown>);
   const mine = snapshot(resource);
@@ -74,9 +99,21 @@ export function leave(h: Holder): void {
   h.alsOriginal = undefined;
 }
 
-/** Throws if the tasklet opened an async scope it has not left (suspending would corrupt Node's async stack). */
+/**
+ * Called before a tasklet suspends: if it is inside async scopes it opened,
+ * makes sure leave() can take them off Node's stack, or throws
+ * ERR_ASYNC_SCOPE (Node's internals unreachable, or a scope native code opened).
+ */
 export function checkScope(h: Holder): void {
-  if (executionAsyncId() !== h.alsAsyncId) throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope());
+  if (!inScope(h)) return;
+  if (!stack.ready()) {
+    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope(`Node's async-id stack is unreachable: ${stack.unreachableReason()}`));
+  }
+  // Entered before the internals were looked up: find the depth it entered at.
+  if (h.alsDepth < 0) h.alsDepth = stack.depthOf(h.alsAsyncId);
+  if (!stack.canSave(h.alsDepth)) {
+    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope('a scope on it was opened by native code'));
+  }
 }
 
 // Hooks mode: AsyncLocalStorage#_enable() runs when a store is first used;
