@@ -12,8 +12,11 @@ const out = (v) => process.stdout.write(JSON.stringify(v) + '\\n');
 const later = (ms) => T.blockOn(new Promise((r) => setTimeout(r, ms)));
 `;
 
+// Under TASKLET_GC_STRESS=1 the children run under GC stress too (saved entries hold resources across switches).
+const STRESS = process.env.TASKLET_GC_STRESS === '1' ? ['--stress-compaction', '--gc-interval=2000'] : [];
+
 function run(code: string, flags: string[] = []): { lines: unknown[]; stderr: string; status: number | null } {
-  const r = runChild(PRELUDE + code, { timeoutMs: 20_000, flags });
+  const r = runChild(PRELUDE + code, { timeoutMs: 30_000, flags: [...STRESS, ...flags] });
   expect(r.timedOut).toBe(false);
   const lines = r.stdout
     .split('\n')
