@@ -107,7 +107,8 @@ export function leave(h: Holder): void {
 export function checkScope(h: Holder): void {
   if (!inScope(h)) return;
   if (!stack.ready()) {
-    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope(`Node's async-id stack is unreachable: ${stack.unreachableReason()}`));
+    const why = `Node's async-id stack is unreachable: ${stack.unreachableReason()}`;
+    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope(why));
   }
   // Entered before the internals were looked up: find the depth it entered at.
   if (h.alsDepth < 0) h.alsDepth = stack.depthOf(h.alsAsyncId);

@@ -85,10 +85,17 @@ function lookUp(): Internals {
       delete holder[key];
       return value;
     };
-    const run = post('Runtime.evaluate', {
-      expression: "process.getBuiltinModule('node:async_hooks').AsyncResource.prototype.runInAsyncScope",
-    }).result as Remote;
-    const outer = closure(post, run.objectId!);
+    // Any method of AsyncResource closes over lib/async_hooks.js's scope, which
+    // holds emitBefore and emitAfter; plain getters first, as instrumentation
+    // may have wrapped runInAsyncScope.
+    let outer = new Map<string, Remote>();
+    for (const name of ['asyncId', 'triggerAsyncId', 'runInAsyncScope']) {
+      const method = post('Runtime.evaluate', {
+        expression: `process.getBuiltinModule('node:async_hooks').AsyncResource.prototype.${name}`,
+      }).result as Remote;
+      if (method.objectId !== undefined) outer = closure(post, method.objectId);
+      if (outer.has('emitBefore') && outer.has('emitAfter')) break;
+    }
     const emitBefore = fetch(outer.get('emitBefore'));
     const emitAfter = fetch(outer.get('emitAfter'));
     const binding = fetch(closure(post, outer.get('emitBefore')!.objectId!).get('async_wrap'));

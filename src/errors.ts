@@ -65,7 +65,8 @@ export const messages = {
   current: (what: string) => `${what}: the tasklet is the current one`,
   main: (what: string) => `${what}: not possible on the main tasklet`,
   asyncScope: (why: string) =>
-    `a tasklet cannot suspend inside this async scope (${why}): leave the scope first; see ERR_ASYNC_SCOPE in docs/troubleshooting.md`,
+    `a tasklet cannot suspend inside this async scope (${why}): leave the scope first; ` +
+    'see ERR_ASYNC_SCOPE in docs/troubleshooting.md',
   threadLimit: (engine: string, size: number) =>
     `the OS refused a new ${engine === 'fiber' ? 'fiber stack' : 'strand thread'} (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',

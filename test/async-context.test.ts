@@ -214,6 +214,17 @@ describe('suspending inside an async scope', () => {
     expect(r.lines).toEqual([true]);
   });
 
+  it('works when instrumentation wrapped runInAsyncScope before the first suspension', () => {
+    const r = run(`
+      const original = AsyncResource.prototype.runInAsyncScope;
+      AsyncResource.prototype.runInAsyncScope = function (...a) { return original.apply(this, a); };
+      const res = new AsyncResource('x');
+      T.spawn(() => res.runInAsyncScope(() => { later(1); return eid() === res.asyncId(); })).result.then(out);
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.lines).toEqual([true]);
+  });
+
   it('still refuses with ERR_ASYNC_SCOPE, loudly, where Node’s async stack cannot be reached', () => {
     const r = run(`
       process.getBuiltinModule = undefined;
