@@ -2,6 +2,7 @@
 // async scopes it opened (runInAsyncScope) takes their entries off the shared
 // stack and puts them back when it resumes. Node has no public API for this;
 // its own functions are reached once, through the in-process inspector.
+import { AsyncResource } from 'node:async_hooks';
 
 /** What of Node's lib/internal/async_hooks.js this module uses. */
 interface Internals {
@@ -56,13 +57,15 @@ function closure(post: Post, objectId: string): Map<string, Remote> {
 
 /** Looks Node's async-stack functions up through an inspector session; throws if anything is missing. */
 function lookUp(): Internals {
-  type InspectorModule = typeof import('node:inspector');
-  const inspector = process.getBuiltinModule?.('node:inspector') as InspectorModule | undefined;
-  if (inspector === undefined) throw new Error('process.getBuiltinModule() is missing');
+  // Loaded here, not at the top: most programs never need it.
+  const inspector = require('node:inspector') as typeof import('node:inspector');
   const session = new inspector.Session();
   session.connect();
-  const key = Symbol.for('tasklet.asyncStack.lookUp');
+  // Values cross between this code and the session's evaluations through process.
+  const proto = Symbol.for('tasklet.asyncStack.prototype');
+  const key = Symbol.for('tasklet.asyncStack.fetched');
   const holder = process as unknown as Record<symbol, unknown>;
+  holder[proto] = AsyncResource.prototype;
   try {
     const post: Post = (method, params) => {
       let out: Record<string, unknown> | undefined;
@@ -91,7 +94,7 @@ function lookUp(): Internals {
     let outer = new Map<string, Remote>();
     for (const name of ['asyncId', 'triggerAsyncId', 'runInAsyncScope']) {
       const method = post('Runtime.evaluate', {
-        expression: `process.getBuiltinModule('node:async_hooks').AsyncResource.prototype.${name}`,
+        expression: `process[Symbol.for(${JSON.stringify(proto.description)})].${name}`,
       }).result as Remote;
       if (method.objectId !== undefined) outer = closure(post, method.objectId);
       if (outer.has('emitBefore') && outer.has('emitAfter')) break;
@@ -115,7 +118,7 @@ function lookUp(): Internals {
       !(found.fields instanceof Uint32Array) ||
       !(found.ids instanceof Float64Array) ||
       !Array.isArray(found.resources) ||
-      !(binding.async_ids_stack instanceof Float64Array) ||
+      !(binding?.async_ids_stack instanceof Float64Array) ||
       typeof emitBefore !== 'function' ||
       typeof emitAfter !== 'function' ||
       ![c.kStackLength, c.kExecutionAsyncId, c.kTriggerAsyncId].every((k) => typeof k === 'number')
@@ -124,6 +127,7 @@ function lookUp(): Internals {
     }
     return found;
   } finally {
+    delete holder[proto];
     delete holder[key];
     session.disconnect();
   }
