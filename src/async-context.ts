@@ -52,8 +52,21 @@ function assign(resource: Record<symbol, unknown>, from: Saved, to: Saved): void
   if (to !== undefined) for (let i = 0; i < to.length; i += 2) resource[to[i] as symbol] = to[i + 1];
 }
 
+/**
+ * Set by installPatches(): the first tasklet created in main looks Node's
+ * async stack up (src/async-stack.ts), on main's own stack. Connecting an
+ * inspector session on a fiber's stack left the context frame corrupted
+ * (segfaults in AsyncLocalStorage#getStore() after the next switch, Node 22
+ * with context frames, 24, 26), and main creates the first tasklet of a thread.
+ */
+let lookUpPending = false;
+
 /** The stores a new tasklet inherits from its creator. */
 export function capture(): Saved {
+  if (lookUpPending && !inTaskletCheck()) {
+    lookUpPending = false;
+    stack.ready();
+  }
   if (!inUse) return undefined;
   return snapshot(executionAsyncResource() as Record<symbol, unknown>);
 }
@@ -106,11 +119,11 @@ export function leave(h: Holder): void {
  */
 export function checkScope(h: Holder): void {
   if (!inScope(h)) return;
-  if (!stack.ready()) {
+  if (!stack.available()) {
     const why = `Node's async-id stack is unreachable: ${stack.unreachableReason()}`;
     throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope(why));
   }
-  // Entered before the internals were looked up: find the depth it entered at.
+  // Entered before the lookup (not expected: main looks up before the first tasklet runs): find its entry depth.
   if (h.alsDepth < 0) h.alsDepth = stack.depthOf(h.alsAsyncId);
   if (!stack.canSave(h.alsDepth)) {
     throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope('a scope on it was opened by native code'));
@@ -128,6 +141,7 @@ let inTaskletCheck: () => boolean = () => false;
 
 export function installPatches(inTasklet: () => boolean): void {
   inTaskletCheck = inTasklet;
+  lookUpPending = true;
   if (!hooksMode) return;
   type Als = AsyncLocalStorage<unknown> & { kResourceStore: symbol; _enable?: () => void; getStore(): unknown };
   const proto = AsyncLocalStorage.prototype as unknown as Als & { __taskletPatched?: boolean };

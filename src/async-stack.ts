@@ -25,7 +25,7 @@ interface Internals {
 
 /** undefined: not looked up yet; null: not reachable (see `unreachable`). */
 let internals: Internals | null | undefined;
-let unreachable = '';
+let unreachable = 'not looked up (no tasklet was created in main)';
 
 /** Saved entries, bottom first: flat [asyncId, triggerAsyncId, resource, ...]. */
 export type SavedScopes = unknown[];
@@ -146,7 +146,12 @@ export function ready(): boolean {
   return internals !== null;
 }
 
-/** Why ready() is false. */
+/** Whether the lookup was made and succeeded (never looks up itself). */
+export function available(): boolean {
+  return internals !== null && internals !== undefined;
+}
+
+/** Why ready() or available() is false. */
 export function unreachableReason(): string {
   return unreachable;
 }
