@@ -27,7 +27,7 @@ export interface Holder {
   als: Saved;
   alsResource: Record<symbol, unknown> | undefined;
   alsOriginal: Saved;
-  /** executionAsyncId() when the tasklet last resumed. */
+  /** executionAsyncId() when the tasklet last resumed (recorded only while alsDepth is -1). */
   alsAsyncId: number;
   /** The async-id stack depth when it last resumed; -1 if not known (internals not looked up then). */
   alsDepth: number;
@@ -73,8 +73,9 @@ export function capture(): Saved {
 
 /** A tasklet resumes: lend it the current resource with its own stores, reopen its scopes. */
 export function enter(h: Holder): void {
-  h.alsAsyncId = executionAsyncId();
-  h.alsDepth = stack.depth();
+  const depth = stack.depth();
+  h.alsDepth = depth;
+  if (depth < 0) h.alsAsyncId = executionAsyncId(); // no depth (the lookup failed): compare ids instead
   if (inUse) lend(h);
   if (h.alsScopes !== undefined) {
     const saved = h.alsScopes;

@@ -25,6 +25,9 @@ interface Internals {
 
 /** undefined: not looked up yet; null: not reachable (see `unreachable`). */
 let internals: Internals | null | undefined;
+/** internals.fields and kStackLength, kept apart for depth() on the switch path. */
+let fields: Uint32Array | undefined;
+let kDepth = 0;
 let unreachable = 'not looked up (no tasklet was created in main)';
 
 /** Saved entries, bottom first: flat [asyncId, triggerAsyncId, resource, ...]. */
@@ -138,6 +141,8 @@ export function ready(): boolean {
   if (internals === undefined) {
     try {
       internals = lookUp();
+      fields = internals.fields;
+      kDepth = internals.kStackLength;
     } catch (error) {
       internals = null;
       unreachable = error instanceof Error ? error.message : String(error);
@@ -158,7 +163,7 @@ export function unreachableReason(): string {
 
 /** The stack depth, or -1 while the internals have not been looked up (hot path: one load and compare). */
 export function depth(): number {
-  return internals ? internals.fields[internals.kStackLength] : -1;
+  return fields !== undefined ? fields[kDepth] : -1;
 }
 
 /**
