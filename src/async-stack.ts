@@ -161,7 +161,7 @@ export function unreachableReason(): string {
   return unreachable;
 }
 
-/** The stack depth, or -1 while the internals have not been looked up (hot path: one load and compare). */
+/** The stack depth, or -1 where the internals are not available (on the switch path: one load). */
 export function depth(): number {
   return fields !== undefined ? fields[kDepth] : -1;
 }
@@ -169,7 +169,7 @@ export function depth(): number {
 /**
  * The depth at which the entry with id `asyncId` is current, searching from
  * the top (for a tasklet that entered before the internals were looked up).
- * -1 if it is not on the stack. Call only when ready().
+ * -1 if it is not on the stack. Call only when available().
  */
 export function depthOf(asyncId: number): number {
   const n = internals!;
