@@ -4,8 +4,13 @@
 // switch) or, before that, as symbol-keyed properties of the current async
 // resource. For the latter this module gives each tasklet its own stores
 // while it runs and puts the resource's own stores back when it suspends.
+// Async scopes a tasklet opened (runInAsyncScope) leave Node's async-id stack
+// when it suspends and come back when it resumes (src/async-stack.ts).
 import { AsyncLocalStorage, executionAsyncId, executionAsyncResource } from 'node:async_hooks';
 import { TaskletError, messages } from './errors';
+import * as stack from './async-stack';
+
+export type { SavedScopes } from './async-stack';
 
 /** Whether AsyncLocalStorage stores live on async resources (Node 20, 22). */
 export const hooksMode =
@@ -22,7 +27,12 @@ export interface Holder {
   als: Saved;
   alsResource: Record<symbol, unknown> | undefined;
   alsOriginal: Saved;
+  /** executionAsyncId() when the tasklet last resumed (recorded only while alsDepth is -1). */
   alsAsyncId: number;
+  /** The async-id stack depth when it last resumed; -1 if not known (internals not looked up then). */
+  alsDepth: number;
+  /** Entries of the scopes it was inside when it suspended, to push back when it resumes. */
+  alsScopes: stack.SavedScopes | undefined;
 }
 
 function snapshot(resource: Record<symbol, unknown>): Saved {
@@ -42,16 +52,39 @@ function assign(resource: Record<symbol, unknown>, from: Saved, to: Saved): void
   if (to !== undefined) for (let i = 0; i < to.length; i += 2) resource[to[i] as symbol] = to[i + 1];
 }
 
+/**
+ * Set by installPatches(): the first tasklet created in main looks Node's
+ * async stack up (src/async-stack.ts), on main's own stack. Connecting an
+ * inspector session on a fiber's stack left the context frame corrupted
+ * (segfaults in AsyncLocalStorage#getStore() after the next switch, Node 22
+ * with context frames, 24, 26), and main creates the first tasklet of a thread.
+ */
+let lookUpPending = false;
+
 /** The stores a new tasklet inherits from its creator. */
 export function capture(): Saved {
+  if (lookUpPending && !inTaskletCheck()) {
+    lookUpPending = false;
+    stack.ready();
+  }
   if (!inUse) return undefined;
   return snapshot(executionAsyncResource() as Record<symbol, unknown>);
 }
 
-/** A tasklet resumes: lend it the current resource with its own stores. */
+/** A tasklet resumes: lend it the current resource with its own stores, reopen its scopes. */
 export function enter(h: Holder): void {
-  h.alsAsyncId = executionAsyncId();
-  if (!inUse) return;
+  const depth = stack.depth();
+  h.alsDepth = depth;
+  if (depth < 0) h.alsAsyncId = executionAsyncId(); // no depth (the lookup failed): compare ids instead
+  if (inUse) lend(h);
+  if (h.alsScopes !== undefined) {
+    const saved = h.alsScopes;
+    h.alsScopes = undefined;
+    stack.restore(saved);
+  }
+}
+
+function lend(h: Holder): void {
   const resource = executionAsyncResource() as Record<symbol, unknown>;
   const original = snapshot(resource);
   if (original === undefined && h.als === undefined) {
@@ -63,8 +96,14 @@ export function enter(h: Holder): void {
   assign(resource, original, h.als);
 }
 
-/** A tasklet suspends: keep its stores, give the resource its own back. */
+/** Whether the tasklet is inside async scopes it opened since it resumed (a compare when it is not). */
+function inScope(h: Holder): boolean {
+  return h.alsDepth >= 0 ? stack.depth() !== h.alsDepth : executionAsyncId() !== h.alsAsyncId;
+}
+
+/** A tasklet suspends: take its scopes off the stack, keep its stores, give the resource its own back. */
 export function leave(h: Holder): void {
+  if (inScope(h) && h.alsDepth >= 0 && stack.canSave(h.alsDepth)) h.alsScopes = stack.save(h.alsDepth);
   if (!inUse) return;
   const resource = h.alsResource ?? (executionAsyncResource() as Record<symbol, unknown>);
   const mine = snapshot(resource);
@@ -74,9 +113,22 @@ export function leave(h: Holder): void {
   h.alsOriginal = undefined;
 }
 
-/** Throws if the tasklet opened an async scope it has not left (suspending would corrupt Node's async stack). */
+/**
+ * Called before a tasklet suspends: if it is inside async scopes it opened,
+ * makes sure leave() can take them off Node's stack, or throws
+ * ERR_ASYNC_SCOPE (Node's internals unreachable, or a scope native code opened).
+ */
 export function checkScope(h: Holder): void {
-  if (executionAsyncId() !== h.alsAsyncId) throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope());
+  if (!inScope(h)) return;
+  if (!stack.available()) {
+    const why = `Node's async-id stack is unreachable: ${stack.unreachableReason()}`;
+    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope(why));
+  }
+  // Entered before the lookup (not expected: main looks up before the first tasklet runs): find its entry depth.
+  if (h.alsDepth < 0) h.alsDepth = stack.depthOf(h.alsAsyncId);
+  if (!stack.canSave(h.alsDepth)) {
+    throw new TaskletError('ERR_ASYNC_SCOPE', messages.asyncScope('a scope on it was opened by native code'));
+  }
 }
 
 /** checkScope() without the throw: whether the tasklet may suspend here. */
@@ -95,6 +147,7 @@ let inTaskletCheck: () => boolean = () => false;
 
 export function installPatches(inTasklet: () => boolean): void {
   inTaskletCheck = inTasklet;
+  lookUpPending = true;
   if (!hooksMode) return;
   type Als = AsyncLocalStorage<unknown> & { kResourceStore: symbol; _enable?: () => void; getStore(): unknown };
   const proto = AsyncLocalStorage.prototype as unknown as Als & { __taskletPatched?: boolean };

@@ -68,9 +68,9 @@ export const messages = {
   started: (what: string) => `${what}: the tasklet has already started`,
   current: (what: string) => `${what}: the tasklet is the current one`,
   main: (what: string) => `${what}: not possible on the main tasklet`,
-  asyncScope: () =>
-    'a tasklet cannot suspend inside AsyncResource#runInAsyncScope() or another ' +
-    'async callback scope it opened itself: leave the scope first',
+  asyncScope: (why: string) =>
+    `a tasklet cannot suspend inside this async scope (${why}): leave the scope first; ` +
+    'see ERR_ASYNC_SCOPE in docs/troubleshooting.md',
   threadLimit: (engine: string, size: number) =>
     `the OS refused a new ${engine === 'fiber' ? 'fiber stack' : 'strand thread'} (stack ${size} bytes); ` +
     'see docs/troubleshooting.md for the thread and memory-map limits',

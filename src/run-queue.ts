@@ -56,6 +56,8 @@ export class State implements als.Holder {
   alsResource: Record<symbol, unknown> | undefined = undefined;
   alsOriginal: als.Saved = undefined;
   alsAsyncId = 0;
+  alsDepth = -1;
+  alsScopes: als.SavedScopes | undefined = undefined;
 
   constructor(
     /** The tasklet this state belongs to (null only for the run queue's sentinel). */
