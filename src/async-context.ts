@@ -132,8 +132,11 @@ export function checkScope(h: Holder): void {
 }
 
 /** checkScope() without the throw: whether the tasklet may suspend here. */
-export function inOwnScope(h: Holder): boolean {
-  return executionAsyncId() === h.alsAsyncId;
+export function maySuspend(h: Holder): boolean {
+  if (!inScope(h)) return true;
+  if (!stack.available()) return false;
+  if (h.alsDepth < 0) h.alsDepth = stack.depthOf(h.alsAsyncId);
+  return stack.canSave(h.alsDepth);
 }
 
 // Hooks mode: AsyncLocalStorage#_enable() runs when a store is first used;

@@ -140,7 +140,7 @@ export function checkSuspendable(): void {
 
 /** Whether the current tasklet may switch now (checkSuspendable() would pass, and it is not main). */
 export function maySwitchNow(): boolean {
-  return current !== main && !trace.inCallback && als.inOwnScope(stateOf(current));
+  return current !== main && !trace.inCallback && als.maySuspend(stateOf(current));
 }
 
 /**
