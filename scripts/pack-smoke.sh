@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packaging smoke test: `npm pack` with the prebuilds inside, install the
 # tarball into an empty project, and check that require('tasklet') and
-# import('tasklet') work, that the types resolve for a TypeScript consumer,
-# and that no compiler ran (the prebuild matched). Then load the same
+# import('tasklet') work, that `node -r tasklet/fibers/register` serves
+# require('fibers'), that the types resolve for a TypeScript consumer, and
+# that no compiler ran (the prebuild matched). Then load the same
 # install with Node 22, 24 and 26.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,6 +38,17 @@ const ch = new T.Channel();
 T.spawn(() => ch.send('import ok'));
 console.log(await ch.receiveAsync());"
 
+# tasklet/fibers from the tarball: the register hook maps require('fibers') and
+# 'fibers/future' to ours (the way a node-fibers app is run unchanged).
+cat > fibers-app.js <<'JS'
+const Fiber = require('fibers');
+const Future = require('fibers/future');
+const f = Fiber((x) => Fiber.yield(x + 1) * 2);
+const first = f.run(1);
+const sleep = (ms) => { const fut = new Future(); setTimeout(() => fut.return(ms), ms); return fut; };
+Fiber(() => console.log('fibers ok', first, f.run(5), sleep(5).wait())).run();
+JS
+node -r tasklet/fibers/register fibers-app.js
 cat > consumer.ts <<'TS'
 import { spawn, blockOn, Channel, type Tasklet, TaskletError } from 'tasklet';
 const ch = new Channel<number>({ capacity: 1 });
