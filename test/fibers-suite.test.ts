@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const suite = require('../scripts/fibers-suite.js') as {
   VERSION: string;
   fetchSuite(): { dir?: string; skipped?: string };
-  runSuite(dir: string): { results: Record<string, { pass: boolean; detail?: string }> };
+  runSuite(dir: string): { results: Record<string, { pass: boolean; detail?: string; attempts?: number }> };
 };
 
 const TESTS = [
@@ -17,7 +17,7 @@ const TESTS = [
   'unwind.js',
 ];
 
-let results: Record<string, { pass: boolean; detail?: string }> | undefined;
+let results: Record<string, { pass: boolean; detail?: string; attempts?: number }> | undefined;
 let skipped: string | undefined;
 
 beforeAll(() => {
@@ -31,7 +31,7 @@ beforeAll(() => {
   const engine = process.env.TASKLET_ENGINE ?? 'default';
   console.log(
     `node-fibers ${suite.VERSION} suite, Node ${process.version}, engine ${engine}:\n` +
-      Object.entries(results).map(([n, r]) => `  ${r.pass ? 'pass' : 'FAIL'}  ${n}`).join('\n'),
+      Object.entries(results).map(([n, r]) => `  ${r.pass ? 'pass' : 'FAIL'}  ${n}${r.attempts ? ` (run ${r.attempts}: a timing test, see scripts/fibers-suite.js)` : ''}`).join('\n'),
   );
 }, 300_000);
 
