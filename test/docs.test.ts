@@ -85,6 +85,7 @@ describe('docs/api.md examples', () => {
     '[ 1, 2, 3 ]\n',
     'stopped\nstopped\ntrue\n',
     'main>worker worker>main\n',
+    '42\nmain receives (waits), producer sends\n',
   ];
   it('there is one expectation per example', () => expect(rest).toHaveLength(expected.length));
   rest.forEach((source, i) => {
