@@ -105,7 +105,6 @@ export const messages = {
   fiberNotYielding: () => 'This Fiber is not yielding',
   fiberBlocked: (what: string) =>
     `${what}: this Fiber is blocked (in blockOn(), a channel or another tasklet wait); it resumes by itself`,
-  fiberFinished: (what: string) => `${what}: this Fiber has finished (tasklet/fibers cannot restart it; create a new Fiber)`,
   fiberZombie: () => 'This Fiber is a zombie',
   fiberArity: (what: string) => `${what} expects 1 or no arguments`,
   fiberNoCurrent: () => 'yield() called with no fiber running',

@@ -224,10 +224,25 @@ describe('misuse', () => {
     expect(() => f.run()).toThrow('yield() expects 1 or no arguments');
   });
 
-  it('a finished fiber cannot run again', () => {
-    const f = Fiber(() => 0);
-    f.run();
-    expect(() => f.run()).toThrow('run(): this Fiber has finished');
+  it('a finished fiber runs its function again from the start (node-fibers reset it when it ended)', async () => {
+    let calls = 0;
+    const f = Fiber((x: number) => {
+      calls++;
+      return Fiber.yield(x) + 1;
+    });
+    expect(f.run(1)).toBe(1);
+    expect(f.run(10)).toBe(11);
+    expect(f.started).toBe(false);
+    expect(f.run(2)).toBe(2); // started over: the function got the new run()'s value
+    expect(f.started).toBe(true);
+    expect(f.run(20)).toBe(21);
+    expect(calls).toBe(2);
+    await expect(f.result).resolves.toBe(21); // the result of the latest run
+    const g = Fiber(() => {
+      throw new Error('boom');
+    });
+    expect(() => g.run()).toThrow('boom');
+    expect(() => g.run()).toThrow('boom'); // an ended-by-error fiber starts over too
   });
 });
 

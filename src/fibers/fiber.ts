@@ -1,7 +1,8 @@
 // node-fibers' Fiber on tasklets: a fiber is a Tasklet that run() switches
 // into and Fiber.yield() leaves, handing a value back to whoever ran it.
 import { TaskletExit, messages } from '../errors';
-import { addAlive, removeAlive } from '../run-queue';
+import * as als from '../async-context';
+import { State, addAlive, kState, removeAlive } from '../run-queue';
 import { Phase, checkSuspendable, getCurrentTasklet, runNow, stateOf, suspend } from '../scheduler';
 import { Tasklet } from '../tasklet';
 
@@ -98,8 +99,14 @@ export class FiberImpl extends Tasklet {
   }
 
   #enter(what: string, args: unknown[], throws: boolean): unknown {
-    const s = stateOf(this);
-    if (s.phase === Phase.Dead) throw new Error(messages.fiberFinished(what));
+    let s = stateOf(this);
+    if (s.phase === Phase.Dead) {
+      // node-fibers: a fiber whose function ended is reset to its original
+      // state, and run() starts the function again (a fresh tasklet state:
+      // a new result, no carrier; the engine gives it a stack when it starts).
+      s = (this as unknown as { [kState]: State })[kState] = new State(this, undefined, als.capture());
+      this.#zombie = undefined;
+    }
     if (s.phase !== Phase.New && !this.#yielding) {
       throw new Error(s.blocked ? messages.fiberBlocked(what) : messages.fiberRunning());
     }
