@@ -17,6 +17,9 @@ export interface Watcher {
   ended(failed: boolean, value: unknown): void;
 }
 
+/** Puts `value` (an exception when `isException`) back at the front of the channel `from`. */
+export type GiveBack = (from: object, value: unknown, isException: boolean) => void;
+
 /** Scheduler-private state of one tasklet (kept behind a module symbol). */
 export class State implements als.Holder {
   fn: ((...args: any[]) => unknown) | undefined;
@@ -44,6 +47,15 @@ export class State implements als.Holder {
   /** What a blockOn() wait delivered. */
   resumeFailed = false;
   resumeValue: unknown = undefined;
+  /**
+   * A value a channel handed to this tasklet that it has not yet returned
+   * from its receive: `heldBack(heldBy, heldValue, heldFailed)` gives it
+   * back to the channel when a kill() or throw() overtakes it (giveBack()).
+   */
+  heldBack: GiveBack | undefined = undefined;
+  heldBy: object | undefined = undefined;
+  heldValue: unknown = undefined;
+  heldFailed = false;
   result: Promise<unknown> | undefined = undefined;
   resolve: ((value: unknown) => void) | undefined = undefined;
   reject: ((reason: unknown) => void) | undefined = undefined;
