@@ -82,6 +82,39 @@ export class State implements als.Holder {
   }
 }
 
+/** Records that `s`'s tasklet holds `value` from the channel `from` until its receive returns (see State.heldBack). */
+export function hold(s: State, back: GiveBack, from: object, value: unknown, isException: boolean): void {
+  s.heldBack = back;
+  s.heldBy = from;
+  s.heldValue = value;
+  s.heldFailed = isException;
+}
+
+/** The tasklet returned (or gave back) what it held. */
+export function dropHeld(s: State): void {
+  s.heldBack = undefined;
+  s.heldBy = undefined;
+  s.heldValue = undefined;
+  s.heldFailed = false;
+}
+
+/**
+ * A kill() or throw() is about to overtake the tasklet of `s`: a value a
+ * channel handed to it and that it has not yet returned goes back to the
+ * front of that channel, for the next receiver (no value sent is lost).
+ */
+export function giveBack(s: State): void {
+  const back = s.heldBack;
+  if (back === undefined) return;
+  const from = s.heldBy!;
+  const value = s.heldValue;
+  const isException = s.heldFailed;
+  dropHeld(s);
+  s.resumeValue = undefined;
+  s.resumeFailed = false;
+  back(from, value, isException);
+}
+
 export const kState: unique symbol = Symbol('tasklet.state');
 
 type WithState = Tasklet & { [kState]: State };

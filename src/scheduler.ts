@@ -5,9 +5,9 @@ import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import * as trace from './trace';
 import type { Tasklet } from './tasklet';
-import { type GiveBack, Phase, type State, type Watcher, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
+import { Phase, type State, type Watcher, addAlive, dequeue, dropHeld, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
-export { type GiveBack, Phase, State, type Watcher, enqueue, kState, stateOf, unqueue } from './run-queue';
+export { type GiveBack, Phase, State, type Watcher, dropHeld, enqueue, giveBack, hold, kState, stateOf, unqueue } from './run-queue';
 
 // --- current and main -----------------------------------------------------
 
@@ -306,39 +306,6 @@ export function block(cancel: (soft?: boolean) => boolean | void): unknown {
     throw value;
   }
   return value;
-}
-
-/** Records that `s`'s tasklet holds `value` from the channel `from` until its receive returns (see State.heldBack). */
-export function hold(s: State, back: GiveBack, from: object, value: unknown, isException: boolean): void {
-  s.heldBack = back;
-  s.heldBy = from;
-  s.heldValue = value;
-  s.heldFailed = isException;
-}
-
-/** The tasklet returned (or gave back) what it held. */
-export function dropHeld(s: State): void {
-  s.heldBack = undefined;
-  s.heldBy = undefined;
-  s.heldValue = undefined;
-  s.heldFailed = false;
-}
-
-/**
- * A kill() or throw() is about to overtake the tasklet of `s`: a value a
- * channel handed to it and that it has not yet returned goes back to the
- * front of that channel, for the next receiver (no value sent is lost).
- */
-export function giveBack(s: State): void {
-  const back = s.heldBack;
-  if (back === undefined) return;
-  const from = s.heldBy!;
-  const value = s.heldValue;
-  const isException = s.heldFailed;
-  dropHeld(s);
-  s.resumeValue = undefined;
-  s.resumeFailed = false;
-  back(from, value, isException);
 }
 
 function takeTimedOut(s: State): unknown {
