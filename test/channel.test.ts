@@ -539,6 +539,7 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
       const sent = new Set<number>();
       const received: number[] = [];
       const workers: Tasklet[] = [];
+      const receivers: Tasklet[] = [];
       let next = 0;
       const sender = (v: number): void => {
         try {
@@ -555,7 +556,11 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
         for (let step = 0; step < 300; step++) {
           const r = rnd();
           if (r < 0.15) workers.push(spawn(sender, next++));
-          else if (r < 0.25) workers.push(spawn(receiver));
+          else if (r < 0.25) {
+            const t = spawn(receiver);
+            workers.push(t);
+            receivers.push(t);
+          }
           else if (r < 0.4) {
             const v = next++;
             if (ch.trySend(v)) sent.add(v);
@@ -563,9 +568,12 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
             const got = ch.tryReceive();
             if (got.ok) received.push(got.value);
           } else if (r < 0.7) {
-            // Only a blocked tasklet: its wait is withdrawn with its value.
-            const blocked = workers.filter((w) => w.blocked);
-            if (blocked.length > 0) pick(blocked).kill(rnd() < 0.5 ? { pending: true } : undefined);
+            // A blocked tasklet (its wait is withdrawn with its value), or a
+            // receiver woken with a value it has not taken yet (the value goes
+            // back). Not a woken sender: its send() would throw although its
+            // value went through, which this bookkeeping cannot tell.
+            const victims = workers.filter((w) => w.blocked).concat(receivers.filter((w) => w.alive && !w.blocked));
+            if (victims.length > 0) pick(victims).kill(rnd() < 0.5 ? { pending: true } : undefined);
           } else schedule();
         }
         // Let everything settle (each worker blocked or ended), then end the blocked ones.
