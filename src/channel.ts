@@ -11,7 +11,7 @@ import {
   type ChannelBaseInstance,
 } from './native';
 import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, messages, outOfRange } from './errors';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, maySwitchNow, resume, stateOf, wake } from './scheduler';
+import { block, checkSuspendable, dropHeld, getCurrentTasklet, hold, inTasklet, maySwitchNow, resume, stateOf, wake } from './scheduler';
 import * as trace from './trace';
 import { Tasklet } from './tasklet';
 
@@ -42,12 +42,17 @@ export interface CaseWaiter {
 
 const out: unknown[] = [undefined, undefined, false];
 
-/** Completes a waiting receiver with a value; returns the tasklet to resume, if any. */
-export function completeReceiver(w: object, value: unknown, isException: boolean): Tasklet | null {
+/**
+ * Completes a waiting receiver of `ch` with a value; returns the tasklet to
+ * resume, if any. A tasklet holds the value until its receive returns: a
+ * kill() or throw() that overtakes it gives the value back (putBack()).
+ */
+export function completeReceiver(ch: Channel<any>, w: object, value: unknown, isException: boolean): Tasklet | null {
   if (w instanceof Tasklet) {
     const s = stateOf(w);
     s.resumeValue = value;
     s.resumeFailed = isException;
+    hold(s, putBack, ch, value, isException);
     return w;
   }
   if (w instanceof PromiseWaiter) {
@@ -56,6 +61,42 @@ export function completeReceiver(w: object, value: unknown, isException: boolean
     return null;
   }
   return (w as CaseWaiter).fire(value, isException, false);
+}
+
+/**
+ * Gives a value back to `from` (a Channel) when the tasklet it was handed to
+ * ended or was thrown into before taking it: the first waiting receiver gets
+ * it (queued, never run from here), else it goes in front of what the
+ * channel holds, as the oldest value. Also for sendException() values: the
+ * next receiver's receive() throws it.
+ */
+export function putBack(from: object, value: unknown, isException: boolean): void {
+  const ch = from as Channel<any>;
+  const op = (from as ChannelBaseInstance)._putBack(value, isException, out);
+  if (op !== OP_WAKE) return;
+  const w = out[1] as object;
+  out[1] = undefined;
+  const t = completeReceiver(ch, w, value, isException);
+  if (t !== null) wake(t);
+}
+
+/**
+ * Resumes `t`, the sender whose value the current tasklet just took from
+ * `ch`, by preference: should that switch get the taker killed or thrown
+ * into before its receive returns, the value goes back to `ch`.
+ */
+export function resumeSender(ch: Channel<any>, t: Tasklet, now: boolean, value: unknown, isException: boolean): void {
+  if (!now || !inTasklet()) {
+    resume(t, now);
+    return;
+  }
+  const s = stateOf(getCurrentTasklet());
+  hold(s, putBack, ch, value, isException);
+  try {
+    resume(t, true);
+  } finally {
+    dropHeld(s); // taken (or already given back)
+  }
 }
 
 /** Completes a waiting sender whose value was taken; returns the tasklet to resume, if any. */
@@ -108,7 +149,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     if (op === OP_WAKE) {
       const w = out[1] as object;
       out[1] = undefined;
-      const t = completeReceiver(w, value, isException);
+      const t = completeReceiver(this, w, value, isException);
       if (t !== null) resume(t, this.#preference < 0);
       return;
     }
@@ -137,7 +178,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     out[0] = out[1] = undefined;
     if (w !== undefined) {
       const t = completeSender(w);
-      if (t !== null) resume(t, mayYield && this.#preference > 0);
+      if (t !== null) resumeSender(this, t, mayYield && this.#preference > 0, value, isException);
     }
     if (isException) throw value;
     return value;
@@ -153,7 +194,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
       else if (op === OP_WAKE) {
         const w = out[1] as object;
         out[1] = undefined;
-        const t = completeReceiver(w, value, false);
+        const t = completeReceiver(this, w, value, false);
         if (t !== null) wake(t);
         resolve();
       } else if (op === OP_CLOSED) reject(new ChannelClosedError(messages.channelClosed('Channel#sendAsync()')));
@@ -194,7 +235,7 @@ export class Channel<T = unknown> extends native.ChannelBase {
     if (op === OP_WAKE) {
       const w = out[1] as object;
       out[1] = undefined;
-      const t = completeReceiver(w, value, false);
+      const t = completeReceiver(this, w, value, false);
       if (t !== null) resume(t, this.#preference < 0 && maySwitchNow());
     }
     return true;

@@ -16,6 +16,7 @@ import {
   firstQueued,
   getCurrentTasklet,
   getMainTasklet,
+  giveBack,
   halt,
   queuedCount,
   runNow,
@@ -40,6 +41,7 @@ function exitRound(): void {
     s.cancelWait?.();
     s.cancelWait = undefined;
     s.blocked = false;
+    giveBack(s);
     s.pending = { error: new TaskletExit('process is exiting') };
     runNow(t);
   }

@@ -12,6 +12,8 @@ export interface ChannelBaseInstance {
   _send(value: unknown, isException: boolean, waiter: object | undefined, out: unknown[]): number;
   /** -> ChannelOp; value, woken sender and isException land in out[0..2]. */
   _receive(waiter: object | undefined, out: unknown[]): number;
+  /** -> ChannelOp; puts a value back in front (even when closing); a woken receiver lands in out[1]. */
+  _putBack(value: unknown, isException: boolean, out: unknown[]): number;
   _wait(waiter: object, isSender: boolean, value: unknown, isException: boolean): void;
   _cancel(waiter: object): boolean;
   /** Closes; returns the receivers that must fail. */

@@ -17,6 +17,9 @@ export interface Watcher {
   ended(failed: boolean, value: unknown): void;
 }
 
+/** Puts `value` (an exception when `isException`) back at the front of the channel `from`. */
+export type GiveBack = (from: object, value: unknown, isException: boolean) => void;
+
 /** Scheduler-private state of one tasklet (kept behind a module symbol). */
 export class State implements als.Holder {
   fn: ((...args: any[]) => unknown) | undefined;
@@ -44,6 +47,15 @@ export class State implements als.Holder {
   /** What a blockOn() wait delivered. */
   resumeFailed = false;
   resumeValue: unknown = undefined;
+  /**
+   * A value a channel handed to this tasklet that it has not yet returned
+   * from its receive: `heldBack(heldBy, heldValue, heldFailed)` gives it
+   * back to the channel when a kill() or throw() overtakes it (giveBack()).
+   */
+  heldBack: GiveBack | undefined = undefined;
+  heldBy: object | undefined = undefined;
+  heldValue: unknown = undefined;
+  heldFailed = false;
   result: Promise<unknown> | undefined = undefined;
   resolve: ((value: unknown) => void) | undefined = undefined;
   reject: ((reason: unknown) => void) | undefined = undefined;
@@ -68,6 +80,39 @@ export class State implements als.Holder {
     this.fn = fn;
     this.als = saved;
   }
+}
+
+/** Records that `s`'s tasklet holds `value` from the channel `from` until its receive returns (see State.heldBack). */
+export function hold(s: State, back: GiveBack, from: object, value: unknown, isException: boolean): void {
+  s.heldBack = back;
+  s.heldBy = from;
+  s.heldValue = value;
+  s.heldFailed = isException;
+}
+
+/** The tasklet returned (or gave back) what it held. */
+export function dropHeld(s: State): void {
+  s.heldBack = undefined;
+  s.heldBy = undefined;
+  s.heldValue = undefined;
+  s.heldFailed = false;
+}
+
+/**
+ * A kill() or throw() is about to overtake the tasklet of `s`: a value a
+ * channel handed to it and that it has not yet returned goes back to the
+ * front of that channel, for the next receiver (no value sent is lost).
+ */
+export function giveBack(s: State): void {
+  const back = s.heldBack;
+  if (back === undefined) return;
+  const from = s.heldBy!;
+  const value = s.heldValue;
+  const isException = s.heldFailed;
+  dropHeld(s);
+  s.resumeValue = undefined;
+  s.resumeFailed = false;
+  back(from, value, isException);
 }
 
 export const kState: unique symbol = Symbol('tasklet.state');

@@ -5,9 +5,9 @@ import { TaskletError, TaskletExit, messages } from './errors';
 import * as als from './async-context';
 import * as trace from './trace';
 import type { Tasklet } from './tasklet';
-import { Phase, type State, type Watcher, addAlive, dequeue, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
+import { Phase, type State, type Watcher, addAlive, dequeue, dropHeld, enqueue, queuedCount, removeAlive, stateOf, unqueue } from './run-queue';
 
-export { Phase, State, type Watcher, enqueue, kState, stateOf, unqueue } from './run-queue';
+export { type GiveBack, Phase, State, type Watcher, dropHeld, enqueue, giveBack, hold, kState, stateOf, unqueue } from './run-queue';
 
 // --- current and main -----------------------------------------------------
 
@@ -298,6 +298,7 @@ export function block(cancel: (soft?: boolean) => boolean | void): unknown {
   s.blocked = true;
   s.cancelWait = cancel;
   suspend(true);
+  if (s.heldBack !== undefined) dropHeld(s); // it takes the value now
   const value = s.resumeValue;
   s.resumeValue = undefined;
   if (s.resumeFailed) {

@@ -2,9 +2,9 @@
 // the first that is ready (Go's select; Stackless has none).
 import { OP_CLOSED, OP_WAKE, OP_WOULD_BLOCK, type ChannelBaseInstance } from './native';
 import { ChannelClosedError, blockingInMain, invalidArgType, invalidArgValue, messages } from './errors';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, resume, stateOf } from './scheduler';
+import { block, checkSuspendable, getCurrentTasklet, hold, inTasklet, resume, stateOf } from './scheduler';
 import * as trace from './trace';
-import { Channel, type CaseWaiter, completeReceiver, completeSender } from './channel';
+import { Channel, type CaseWaiter, completeReceiver, completeSender, putBack, resumeSender } from './channel';
 import type { Tasklet } from './tasklet';
 
 /** A case of {@link select}: receive from a channel, send a value on one, or don't block. */
@@ -61,6 +61,7 @@ class Case implements CaseWaiter {
     readonly group: Group,
     readonly index: number,
     readonly channel: Channel<unknown>,
+    readonly receiving: boolean,
   ) {}
 
   fire(value: unknown, isException: boolean, closed: boolean): Tasklet | null {
@@ -69,6 +70,8 @@ class Case implements CaseWaiter {
     g.fired = true;
     g.cancelAll(this);
     const s = stateOf(g.tasklet);
+    // A receive case holds its value until select() returns (see completeReceiver()).
+    if (this.receiving && !closed) hold(s, putBack, this.channel, value, isException);
     if (isException) {
       s.resumeValue = value;
       s.resumeFailed = true;
@@ -136,11 +139,11 @@ export function select(cases: readonly SelectCase[]): SelectResult {
   const group = new Group(getCurrentTasklet());
   cases.forEach((c, i) => {
     if ('receive' in c) {
-      const w = new Case(group, i, c.receive as Channel<unknown>);
+      const w = new Case(group, i, c.receive as Channel<unknown>, true);
       group.waiters.push(w);
       (c.receive as unknown as ChannelBaseInstance)._wait(w, false, undefined, false);
     } else if ('send' in c) {
-      const w = new Case(group, i, c.send as Channel<unknown>);
+      const w = new Case(group, i, c.send as Channel<unknown>, false);
       group.waiters.push(w);
       (c.send as unknown as ChannelBaseInstance)._wait(w, true, c.value, false);
     }
@@ -164,7 +167,7 @@ function firstReady(cases: readonly SelectCase[]): SelectResult | undefined {
       if (trace.channelHook !== null) trace.onChannel(c.receive, getCurrentTasklet(), false, false);
       if (op === OP_WAKE && w !== undefined) {
         const t = completeSender(w);
-        if (t !== null) resume(t, preferenceOf(c.receive) > 0);
+        if (t !== null) resumeSender(c.receive, t, preferenceOf(c.receive) > 0, value, isException);
       }
       if (isException) throw value;
       return { index: i, value, closed: false };
@@ -178,7 +181,7 @@ function firstReady(cases: readonly SelectCase[]): SelectResult | undefined {
       out[1] = undefined;
       if (trace.channelHook !== null) trace.onChannel(c.send, getCurrentTasklet(), true, false);
       if (op === OP_WAKE) {
-        const t = completeReceiver(w!, c.value, false);
+        const t = completeReceiver(c.send, w!, c.value, false);
         if (t !== null) resume(t, preferenceOf(c.send) < 0);
       }
       return { index: i, value: undefined, closed: false };

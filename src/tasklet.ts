@@ -16,6 +16,7 @@ import {
   finish,
   getCurrentTasklet,
   getMainTasklet,
+  giveBack,
   inTasklet,
   kState,
   markReady,
@@ -179,6 +180,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     if (pending && s.phase !== Phase.New) {
       // Ready or started: it raises when it next runs (a ready one before its function starts).
       s.cancelWait?.();
+      giveBack(s);
       s.pending = { error };
       wake(this);
       renewSliceForMain();
@@ -194,6 +196,7 @@ export class Tasklet<R = unknown, A extends unknown[] = any[]> extends native.Ta
     s.cancelWait?.();
     s.cancelWait = undefined;
     s.blocked = false;
+    giveBack(s);
     s.pending = { error };
     runNow(this);
   }

@@ -3,6 +3,7 @@ import {
   Channel,
   ChannelClosedError,
   TaskletError,
+  ThreadChannel,
   schedule,
   select,
   sleep,
@@ -538,6 +539,7 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
       const sent = new Set<number>();
       const received: number[] = [];
       const workers: Tasklet[] = [];
+      const receivers: Tasklet[] = [];
       let next = 0;
       const sender = (v: number): void => {
         try {
@@ -554,7 +556,11 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
         for (let step = 0; step < 300; step++) {
           const r = rnd();
           if (r < 0.15) workers.push(spawn(sender, next++));
-          else if (r < 0.25) workers.push(spawn(receiver));
+          else if (r < 0.25) {
+            const t = spawn(receiver);
+            workers.push(t);
+            receivers.push(t);
+          }
           else if (r < 0.4) {
             const v = next++;
             if (ch.trySend(v)) sent.add(v);
@@ -562,9 +568,12 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
             const got = ch.tryReceive();
             if (got.ok) received.push(got.value);
           } else if (r < 0.7) {
-            // Only a blocked tasklet: its wait is withdrawn with its value.
-            const blocked = workers.filter((w) => w.blocked);
-            if (blocked.length > 0) pick(blocked).kill(rnd() < 0.5 ? { pending: true } : undefined);
+            // A blocked tasklet (its wait is withdrawn with its value), or a
+            // receiver woken with a value it has not taken yet (the value goes
+            // back). Not a woken sender: its send() would throw although its
+            // value went through, which this bookkeeping cannot tell.
+            const victims = workers.filter((w) => w.blocked).concat(receivers.filter((w) => w.alive && !w.blocked));
+            if (victims.length > 0) pick(victims).kill(rnd() < 0.5 ? { pending: true } : undefined);
           } else schedule();
         }
         // Let everything settle (each worker blocked or ended), then end the blocked ones.
@@ -577,5 +586,281 @@ describe('Channel try forms mixed with send/receive and kills (seeded)', () => {
       expect(new Set(received).size, `seed ${seed}: a value received twice`).toBe(received.length);
       expect([...received].sort((a, b) => a - b), `seed ${seed}`).toEqual([...sent].sort((a, b) => a - b));
     }
+  });
+});
+
+describe('a value handed to a receiver that is killed or thrown into before it runs', () => {
+  /** A tasklet blocked in ch.receive() that logs what it gets; `log` also sees its end. */
+  function receiver<T>(ch: Channel<T>, log: unknown[], name: string): Tasklet {
+    return spawn(() => {
+      try {
+        log.push([name, ch.receive()]);
+      } catch (error) {
+        log.push([name, error instanceof TaskletExit ? 'exit' : error]);
+        throw error;
+      }
+    });
+  }
+
+  /** Takes everything left in `ch` without waiting. */
+  function drain<T>(ch: Channel<T>): T[] {
+    const got: T[] = [];
+    for (let r = ch.tryReceive(); r.ok; r = ch.tryReceive()) got.push(r.value);
+    return got;
+  }
+
+  /** Blocks until `t` waits (helper for tasklets that spawn tasklets). */
+  function untilBlocked(t: Tasklet): void {
+    while (!t.blocked) schedule();
+  }
+
+  for (const preference of [0, 1] as const) {
+    it(`rendezvous, preference ${preference}: a kill from the sender puts it back; the next receiver gets it once`, async () => {
+      const ch = new Channel<string>();
+      ch.preference = preference;
+      const log: unknown[] = [];
+      const victim = receiver(ch, log, 'victim');
+      const driver = spawn(() => {
+        untilBlocked(victim);
+        ch.send('v1'); // the victim is woken, not run
+        expect(victim.blocked).toBe(false);
+        expect(victim.scheduled).toBe(true);
+        victim.kill();
+        expect(ch.balance).toBe(1); // as if a sender waited with it
+        expect(ch.buffered).toBe(0);
+        return ch.receive();
+      });
+      expect(await driver.result).toBe('v1');
+      await expect(victim.result).resolves.toBeUndefined();
+      expect(log).toEqual([['victim', 'exit']]);
+      expect(ch.balance).toBe(0);
+      expect(drain(ch)).toEqual([]);
+    });
+  }
+
+  it('rendezvous, preference -1: sendAsync() from main queues the receiver; a kill puts the value back', async () => {
+    const ch = new Channel<string>();
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    await nextMacrotask();
+    expect(ch.balance).toBe(-1);
+    const sent = ch.sendAsync('v1'); // not awaited: the pump would run the victim first
+    expect(victim.scheduled).toBe(true);
+    victim.kill();
+    expect(ch.balance).toBe(1);
+    await sent;
+    const next = receiver(ch, log, 'next');
+    await next.result;
+    expect(log).toEqual([['victim', 'exit'], ['next', 'v1']]);
+    expect(ch.balance).toBe(0);
+    expect(drain(ch)).toEqual([]);
+  });
+
+  it('trySend() from main, then kill({ pending: true }): the value is back at once, before the victim runs', async () => {
+    const ch = new Channel<string>();
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    await nextMacrotask();
+    expect(ch.trySend('v1')).toBe(true);
+    victim.kill({ pending: true });
+    expect(ch.balance).toBe(1);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 'v1' });
+    await victim.result;
+    expect(log).toEqual([['victim', 'exit']]);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('order: with senders waiting behind it, the given-back value is received first', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 0;
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    const driver = spawn(() => {
+      untilBlocked(victim);
+      ch.send('v1'); // victim woken, queued
+      victim.remove(); // keep it from running while others go on
+      const s2 = spawn(() => ch.send('v2'));
+      untilBlocked(s2);
+      expect(ch.balance).toBe(1);
+      victim.kill();
+      expect(ch.balance).toBe(2);
+      return [ch.receive(), ch.receive()];
+    });
+    expect(await driver.result).toEqual(['v1', 'v2']);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('a receiver waiting when the value comes back gets it directly', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 0;
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    await nextMacrotask();
+    expect(ch.trySend('v1')).toBe(true);
+    victim.remove();
+    const next = receiver(ch, log, 'next');
+    await nextMacrotask();
+    expect(ch.balance).toBe(-1);
+    victim.kill();
+    expect(ch.balance).toBe(0);
+    await next.result;
+    expect(log).toEqual([['victim', 'exit'], ['next', 'v1']]);
+    expect(drain(ch)).toEqual([]);
+  });
+
+  it('buffered: it goes in front of the buffer; the newest buffered value waits as a sender', async () => {
+    const ch = new Channel<string>({ capacity: 2 });
+    ch.preference = 0;
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    const driver = spawn(() => {
+      untilBlocked(victim);
+      ch.send('v1'); // handed to the waiting victim, not buffered
+      ch.send('v2');
+      ch.send('v3');
+      expect([ch.buffered, ch.balance]).toEqual([2, 0]);
+      victim.kill();
+      expect([ch.buffered, ch.balance]).toEqual([2, 1]);
+      return [ch.receive(), ch.receive(), ch.receive()];
+    });
+    expect(await driver.result).toEqual(['v1', 'v2', 'v3']);
+    expect([ch.buffered, ch.balance]).toEqual([0, 0]);
+    expect(log).toEqual([['victim', 'exit']]);
+  });
+
+  it('throw(): the receive throws the error, and a later receive gets the value', async () => {
+    const ch = new Channel<string>();
+    const log: unknown[] = [];
+    const err = new Error('interrupted');
+    const victim = spawn(() => {
+      try {
+        ch.receive();
+      } catch (error) {
+        log.push(error);
+      }
+      return ch.receive();
+    });
+    await nextMacrotask();
+    const sent = ch.sendAsync('v1');
+    victim.throw(err, { pending: true });
+    expect(ch.balance).toBe(1);
+    await sent;
+    expect(await victim.result).toBe('v1');
+    expect(log).toEqual([err]);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('select(): a receive case that completed goes back to its channel; the other cases are withdrawn', async () => {
+    const ch = new Channel<string>();
+    const other = new Channel<string>();
+    const victim = spawn(() => select([{ receive: other }, { receive: ch }]));
+    await nextMacrotask();
+    expect([ch.balance, other.balance]).toEqual([-1, -1]);
+    expect(ch.trySend('v1')).toBe(true);
+    expect([ch.balance, other.balance]).toEqual([0, 0]);
+    victim.kill();
+    expect([ch.balance, other.balance]).toEqual([1, 0]);
+    await victim.result;
+    expect(await ch.receiveAsync()).toBe('v1');
+    expect(ch.balance).toBe(0);
+  });
+
+  it('select() with the value taken at once (preference 1): a kill from the resumed sender puts it back', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 1;
+    let victim!: Tasklet;
+    const sender = spawn(() => {
+      ch.send('v1'); // taken by the victim's select; runs on at once (preference 1)
+      victim.kill(); // the victim's select() has not returned yet
+      return ch.receive();
+    });
+    await nextMacrotask();
+    expect(ch.balance).toBe(1);
+    victim = spawn(() => select([{ receive: ch }]));
+    await victim.result;
+    expect(await sender.result).toBe('v1');
+    expect(ch.balance).toBe(0);
+  });
+
+  it('receive() with the value taken at once (preference 1): a throw from the resumed sender puts it back', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 1;
+    const err = new Error('stop');
+    let victim!: Tasklet;
+    const sender = spawn(() => {
+      ch.send('v1');
+      victim.throw(err);
+    });
+    await nextMacrotask();
+    victim = spawn(() => ch.receive());
+    await expect(victim.result).rejects.toBe(err);
+    await sender.result;
+    expect(ch.balance).toBe(1);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 'v1' });
+    expect(ch.balance).toBe(0);
+  });
+
+  it('sendException(): the exception goes back too; the next receive() throws it', async () => {
+    const ch = new Channel<string>();
+    ch.preference = 0;
+    const log: unknown[] = [];
+    const boom = new Error('boom');
+    const victim = receiver(ch, log, 'victim');
+    const driver = spawn(() => {
+      untilBlocked(victim);
+      ch.sendException(boom);
+      victim.kill();
+      expect(ch.balance).toBe(1);
+      try {
+        ch.receive();
+      } catch (error) {
+        return error;
+      }
+      return 'nothing thrown';
+    });
+    expect(await driver.result).toBe(boom);
+    expect(log).toEqual([['victim', 'exit']]);
+    expect(ch.balance).toBe(0);
+  });
+
+  it('a channel closed meanwhile delivers the value before it counts as closed', async () => {
+    const ch = new Channel<string>();
+    const log: unknown[] = [];
+    const victim = receiver(ch, log, 'victim');
+    await nextMacrotask();
+    expect(ch.trySend('v1')).toBe(true);
+    ch.close();
+    expect(ch.closed).toBe(true); // nothing left in it: the value is with the victim
+    victim.kill();
+    expect([ch.closing, ch.closed, ch.balance]).toEqual([true, false, 1]);
+    expect(ch.tryReceive()).toEqual({ ok: true, value: 'v1' });
+    expect(ch.closed).toBe(true);
+    expect(() => ch.tryReceive()).toThrow(ChannelClosedError);
+  });
+
+  it('ThreadChannel: a value delivered to a woken receiver that is killed goes back', async () => {
+    const tc = new ThreadChannel<string>();
+    const log: unknown[] = [];
+    let victim!: Tasklet;
+    const first = spawn(() => {
+      log.push(['first', tc.receive()]);
+      victim.kill(); // woken in the same batch, after this one: it has not run yet
+    });
+    victim = spawn(() => {
+      try {
+        log.push(['victim', tc.receive()]);
+      } catch {
+        log.push(['victim', 'exit']);
+      }
+    });
+    await nextMacrotask();
+    expect(tc.balance).toBe(-2);
+    expect(tc.trySend('a')).toBe(true);
+    expect(tc.trySend('b')).toBe(true);
+    await first.result;
+    await victim.result;
+    expect(log).toEqual([['first', 'a'], ['victim', 'exit']]);
+    expect(tc.tryReceive()).toEqual({ ok: true, value: 'b' });
+    expect(tc.balance).toBe(0);
   });
 });

@@ -107,6 +107,18 @@ void JS_Receive(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(static_cast<int32_t>(op));
 }
 
+// _putBack(value, isException, out) -> ChannelOp; a woken receiver lands in out[1].
+void JS_PutBack(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Object> woken;
+  ChannelOp op = ChannelWrap::Unwrap(info)->core.PutBack(
+      isolate, info[0], info[1]->IsTrue(), &woken);
+  if (op == ChannelOp::kWake) {
+    SetOut(isolate->GetCurrentContext(), info[2], v8::Local<v8::Value>(), woken, false);
+  }
+  info.GetReturnValue().Set(static_cast<int32_t>(op));
+}
+
 // _wait(waiter, isSender, value, isException)
 void JS_Wait(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!info[0]->IsObject()) return;
@@ -168,6 +180,7 @@ void InitChannelBinding(v8::Local<v8::Context> context,
   tmpl->InstanceTemplate()->SetInternalFieldCount(1);
   SetMethod(isolate, tmpl, external, "_send", JS_Send);
   SetMethod(isolate, tmpl, external, "_receive", JS_Receive);
+  SetMethod(isolate, tmpl, external, "_putBack", JS_PutBack);
   SetMethod(isolate, tmpl, external, "_wait", JS_Wait);
   SetMethod(isolate, tmpl, external, "_cancel", JS_Cancel);
   SetMethod(isolate, tmpl, external, "_close", JS_Close);

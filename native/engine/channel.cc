@@ -41,18 +41,20 @@ ChannelOp ChannelCore::Receive(v8::Isolate* isolate,
     if (senders_.empty()) return ChannelOp::kDone;
     // A slot came free: the first waiting sender's value moves in.
     ChannelWaiter& sender = senders_.front();
-    *woken = sender.waiter.Get(isolate);
     buffer_.push_back(std::move(sender.item));
+    bool has_waiter = !sender.waiter.IsEmpty();  // none: a value given back
+    if (has_waiter) *woken = sender.waiter.Get(isolate);
     senders_.pop_front();
-    return ChannelOp::kWake;
+    return has_waiter ? ChannelOp::kWake : ChannelOp::kDone;
   }
   if (!senders_.empty()) {
     ChannelWaiter& sender = senders_.front();
     *value = sender.item.value.Get(isolate);
     *is_exception = sender.item.is_exception;
-    *woken = sender.waiter.Get(isolate);
+    bool has_waiter = !sender.waiter.IsEmpty();  // none: a value given back
+    if (has_waiter) *woken = sender.waiter.Get(isolate);
     senders_.pop_front();
-    return ChannelOp::kWake;
+    return has_waiter ? ChannelOp::kWake : ChannelOp::kDone;
   }
   if (closing_) return ChannelOp::kClosed;
   if (waiter.IsEmpty()) return ChannelOp::kWouldBlock;
@@ -72,6 +74,27 @@ void ChannelCore::Wait(v8::Isolate* isolate, v8::Local<v8::Object> waiter,
     queue.back().item.value.Reset(isolate, value);
     queue.back().item.is_exception = is_exception;
   }
+}
+
+ChannelOp ChannelCore::PutBack(v8::Isolate* isolate,
+                               v8::Local<v8::Value> value, bool is_exception,
+                               v8::Local<v8::Object>* woken) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!receivers_.empty()) {
+    *woken = receivers_.front().waiter.Get(isolate);
+    receivers_.pop_front();
+    return ChannelOp::kWake;
+  }
+  buffer_.emplace_front();
+  buffer_.front().value.Reset(isolate, value);
+  buffer_.front().is_exception = is_exception;
+  if (static_cast<double>(buffer_.size()) > capacity_) {
+    // The newest buffered value waits first in line, as a sender would.
+    senders_.emplace_front();
+    senders_.front().item = std::move(buffer_.back());
+    buffer_.pop_back();
+  }
+  return ChannelOp::kDone;
 }
 
 bool ChannelCore::Cancel(v8::Isolate* isolate, v8::Local<v8::Object> waiter) {

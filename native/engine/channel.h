@@ -54,6 +54,13 @@ class ChannelCore {
   void Wait(v8::Isolate* isolate, v8::Local<v8::Object> waiter, bool sender,
             v8::Local<v8::Value> value, bool is_exception);
 
+  // Gives back a value handed to a receiver that ended before taking it: it
+  // goes to the first waiting receiver (kWake, in `woken`), else in front of
+  // everything the channel holds, even when closing. What no longer fits
+  // the buffer waits as a sender without a waiter (it counts in Balance()).
+  ChannelOp PutBack(v8::Isolate* isolate, v8::Local<v8::Value> value,
+                    bool is_exception, v8::Local<v8::Object>* woken);
+
   // Removes `waiter` from the queues; true if it was there.
   bool Cancel(v8::Isolate* isolate, v8::Local<v8::Object> waiter);
 

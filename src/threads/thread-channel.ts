@@ -6,7 +6,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { native } from '../native';
 import { ChannelClosedError, blockingInMain, checkNumber, checkOptions, invalidArgType, invalidArgValue, messages } from '../errors';
-import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from '../scheduler';
+import { block, checkSuspendable, getCurrentTasklet, hold, inTasklet, stateOf, wake } from '../scheduler';
 import type { Tasklet } from '../tasklet';
 import { receiveUntilClosed, type TryReceiveResult } from '../channel';
 
@@ -76,6 +76,8 @@ bindings.setSharedHandler(
         const s = stateOf(p.tasklet);
         s.resumeValue = value;
         s.resumeFailed = failed;
+        // Killed or thrown into before its receive returns: the value goes back.
+        if (kinds[i] === RECEIVED) hold(s, unget, p.channel, value, failed);
         wake(p.tasklet);
       } else if (failed) p.reject!(value);
       else p.resolve!(value);
@@ -85,6 +87,11 @@ bindings.setSharedHandler(
 );
 
 const out: unknown[] = [undefined, undefined, false];
+
+/** Puts a value back at the front of a ThreadChannel (its receiver ended before taking it). */
+function unget(from: object, value: unknown, isException: boolean): void {
+  (from as SharedBase)._unget(value, isException);
+}
 
 /** A transfer list must be distinct ArrayBuffers (native re-checks, and refuses ones that cannot be detached). */
 function checkTransfer(transfer: readonly ArrayBuffer[] | undefined): void {

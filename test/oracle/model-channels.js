@@ -7,15 +7,42 @@ const { SchedulerModel, err } = require('./model-scheduler');
 class ChannelModel extends SchedulerModel {
   // --- channels ------------------------------------------------------------------------------
 
-  /** Hands a value to a waiting receiver (a tasklet or a select case); returns the tasklet to resume. */
-  completeReceiver(w, value, isExc) {
+  /**
+   * Hands a value of `ch` to a waiting receiver (a tasklet or a select
+   * case); returns the tasklet to resume. The tasklet holds the value until
+   * its receive returns: a kill or throw that overtakes it gives it back.
+   */
+  completeReceiver(ch, w, value, isExc) {
     if (w.group === undefined) {
       w.resumeValue = value;
       w.resumeFailed = isExc;
       this.delivered.set(tagOf(value), w);
+      w.held = { ch, value, isExc };
       return w;
     }
     return this.fire(w, value, isExc, false);
+  }
+  /** A value given back (its receiver ended before taking it): the first waiting receiver gets it, else it goes in front. */
+  putBack(ch, value, isExc) {
+    this.delivered.delete(tagOf(value));
+    if (ch.receivers.length > 0) {
+      const t = this.completeReceiver(ch, ch.receivers.shift(), value, isExc);
+      if (t !== null) this.wake(t);
+      return;
+    }
+    ch.buffer.unshift({ value, isExc });
+    if (ch.buffer.length > ch.cap) ch.senders.unshift({ w: undefined, ...ch.buffer.pop() });
+  }
+  /** The current tasklet took `value` from `ch` and resumes its sender `t`: it holds the value until that switch returns. */
+  *resumeSender(ch, t, now, value, isExc) {
+    const me = this.current;
+    if (!now || me === this.main) return yield* this.resume(t, now);
+    me.held = { ch, value, isExc };
+    try {
+      yield* this.resume(t, true);
+    } finally {
+      me.held = undefined;
+    }
   }
   completeSender(w) {
     if (w.group === undefined) {
@@ -30,7 +57,10 @@ class ChannelModel extends SchedulerModel {
     if (g.fired) return null;
     g.fired = true;
     this.cancelCases(g, c);
-    if (value !== undefined) this.delivered.set(tagOf(value), g.t);
+    if (value !== undefined) {
+      this.delivered.set(tagOf(value), g.t);
+      g.t.held = { ch: c.ch, value, isExc };
+    }
     if (isExc) {
       g.t.resumeValue = value;
       g.t.resumeFailed = true;
@@ -71,11 +101,11 @@ class ChannelModel extends SchedulerModel {
       if (ch.senders.length === 0) return { op: 'done', value, isExc };
       const s = ch.senders.shift();
       ch.buffer.push({ value: s.value, isExc: s.isExc });
-      return { op: 'wake', value, isExc, w: s.w };
+      return { op: s.w === undefined ? 'done' : 'wake', value, isExc, w: s.w };
     }
     if (ch.senders.length > 0) {
-      const s = ch.senders.shift();
-      return { op: 'wake', value: s.value, isExc: s.isExc, w: s.w };
+      const s = ch.senders.shift(); // no w: a value given back
+      return { op: s.w === undefined ? 'done' : 'wake', value: s.value, isExc: s.isExc, w: s.w };
     }
     if (ch.closing) return { op: 'closed' };
     if (waiter === null) return { op: 'would' };
@@ -90,7 +120,7 @@ class ChannelModel extends SchedulerModel {
     const r = this.coreSend(ch, value, isExc, me);
     if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
     if (r.op === 'wake') {
-      const t = this.completeReceiver(r.w, value, isExc);
+      const t = this.completeReceiver(ch, r.w, value, isExc);
       if (t !== null) yield* this.resume(t, ch.pref < 0);
     } else if (r.op === 'blocked') {
       yield* this.block(() => this.cancelWaiter(ch, me));
@@ -105,10 +135,10 @@ class ChannelModel extends SchedulerModel {
     const r = this.coreReceive(ch, me);
     if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
     if (r.op === 'blocked') return this.got(yield* this.block(() => this.cancelWaiter(ch, me)));
-    this.delivered.set(tagOf(r.value), me); // taken: lost if a kill or throw overtakes the return
+    this.delivered.set(tagOf(r.value), me); // taken: given back if a kill or throw overtakes the return
     if (r.w !== undefined) {
       const t = this.completeSender(r.w);
-      if (t !== null) yield* this.resume(t, ch.pref > 0);
+      if (t !== null) yield* this.resumeSender(ch, t, ch.pref > 0, r.value, r.isExc);
     }
     if (r.isExc) throw this.gotExc(r.value);
     return this.got(r.value);
@@ -121,7 +151,7 @@ class ChannelModel extends SchedulerModel {
     if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
     if (r.op === 'would') return 'false';
     if (r.op === 'wake') {
-      const t = this.completeReceiver(r.w, value, false);
+      const t = this.completeReceiver(ch, r.w, value, false);
       if (t !== null) yield* this.resume(t, ch.pref < 0);
     }
     return 'true';
@@ -136,7 +166,7 @@ class ChannelModel extends SchedulerModel {
     this.delivered.set(tagOf(r.value), this.current);
     if (r.w !== undefined) {
       const t = this.completeSender(r.w);
-      if (t !== null) yield* this.resume(t, ch.pref > 0);
+      if (t !== null) yield* this.resumeSender(ch, t, ch.pref > 0, r.value, r.isExc);
     }
     if (r.isExc) throw this.gotExc(r.value);
     return this.got(r.value);
@@ -181,7 +211,7 @@ class ChannelModel extends SchedulerModel {
         this.delivered.set(tagOf(r.value), this.current);
         if (r.w !== undefined) {
           const t = this.completeSender(r.w);
-          if (t !== null) yield* this.resume(t, ch.pref > 0);
+          if (t !== null) yield* this.resumeSender(ch, t, ch.pref > 0, r.value, r.isExc);
         }
         if (r.isExc) throw this.gotExc(r.value);
         return `#${i} ${this.got(r.value)}`;
@@ -190,7 +220,7 @@ class ChannelModel extends SchedulerModel {
       if (r.op === 'would') continue;
       if (r.op === 'closed') throw err('ERR_CHANNEL_CLOSED');
       if (r.op === 'wake') {
-        const t = this.completeReceiver(r.w, `v${v}`, false);
+        const t = this.completeReceiver(ch, r.w, `v${v}`, false);
         if (t !== null) yield* this.resume(t, ch.pref < 0);
       }
       return `#${i} sent`;
@@ -199,7 +229,7 @@ class ChannelModel extends SchedulerModel {
     const g = { t: this.current, fired: false, cases: [] };
     cases.forEach(([kind, c, v], index) => {
       const ch = this.chans[c];
-      const w = { group: g, index, ch };
+      const w = { group: g, index, ch }; // a send case's value never reaches fire()
       g.cases.push(w);
       if (kind === 'r') ch.receivers.push(w);
       else ch.senders.push({ w, value: `v${v}`, isExc: false });

@@ -192,6 +192,7 @@ class SchedulerModel {
     me.blocked = true;
     me.cancelWait = cancel;
     yield this.nextTarget();
+    me.held = undefined; // it takes what it was handed
     const v = me.resumeValue;
     me.resumeValue = undefined;
     if (me.resumeFailed) {
@@ -227,6 +228,7 @@ class SchedulerModel {
     t.cancelWait = undefined;
     if (cancel !== undefined) cancel();
     t.blocked = false;
+    this.giveBack(t);
     t.pending = { error };
     yield* this.runNow(t);
   }
@@ -237,8 +239,18 @@ class SchedulerModel {
     const cancel = t.cancelWait;
     t.cancelWait = undefined;
     if (cancel !== undefined) cancel();
+    this.giveBack(t);
     t.pending = { error };
     this.wake(t);
+  }
+  /** A value a channel handed to `t` that it has not taken goes back to the channel (putBack, in ChannelModel). */
+  giveBack(t) {
+    const h = t.held;
+    if (h === undefined) return;
+    t.held = undefined;
+    t.resumeValue = undefined;
+    t.resumeFailed = false;
+    this.putBack(h.ch, h.value, h.isExc);
   }
 }
 

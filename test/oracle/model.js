@@ -12,6 +12,9 @@
 //   (and select()s) in the order they came;
 // - sleepers armed before one another wake in that order (Node's timers of
 //   one duration), each running to quiescence before the next timer fires;
+// - a value given back to its channel (its receiver was killed or thrown
+//   into first) goes back when the kill()/throw() is called, pending or
+//   not; a receiver waiting by then is queued with it, never run at once;
 // - the exit pass's order is not compared at all (see checkExit in cli.js).
 // The time slice is set to an hour (cli.js): where a slice ends depends on
 // the clock, so no program here can see it.
