@@ -199,6 +199,11 @@ void Engine::CarrierMain(Carrier* self) {
   isolate_->Exit();
 }
 
+void Engine::RecordStackStart() {
+  isolate_->Enter();
+  isolate_->Exit();
+}
+
 void Engine::Teardown() {
   if (current_ != nullptr) Fatal("teardown while a tasklet holds the isolate");
   tearing_down_ = true;

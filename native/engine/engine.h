@@ -126,6 +126,14 @@ class Engine {
   virtual void Transfer(Carrier* self, Carrier* to, bool spin) = 0;
   // Ends a pooled carrier (Command::kExit) and frees it. With the lock held.
   virtual void End(Carrier* carrier) = 0;
+  // Points the heap's stack start (where conservative scanning of the
+  // stack ends: Node 20's CppHeap does it in every full GC) at the calling
+  // carrier's or main's own stack; call it right after relocking. On V8 11
+  // only Isolate::Enter sets it, so whoever relocks after another carrier
+  // entered would be scanned from its stack pointer up to that carrier's
+  // stack top: a SIGSEGV when unmapped memory lies between. The caller is
+  // entered, so this is a nested Enter/Exit (a few dozen instructions).
+  void RecordStackStart();
 
   v8::Isolate* isolate_;
   Carrier* current_ = nullptr;  // null: main holds the isolate

@@ -281,8 +281,13 @@ void FiberEngine::Transfer(Carrier* self, Carrier* to, bool spin) {
     Swap(from, static_cast<Fiber*>(to));
   }
   // Back on our stack with our identity: the Unlocker's destructor relocked
-  // and restored our archived V8 thread state.
-  if (from != nullptr) isolate_->Enter();
+  // and restored our archived V8 thread state. Main stays entered, so the
+  // heap's stack start still points at the last fiber's stack: set it.
+  if (from != nullptr) {
+    isolate_->Enter();
+  } else {
+    RecordStackStart();
+  }
 }
 
 void FiberEngine::Entry(Fiber* self) {
@@ -355,6 +360,7 @@ bool FiberEngine::SelfTest(std::string* reason) {
     v8::Unlocker unlocker(isolate_);
     Swap(nullptr, &fiber);
   }
+  RecordStackStart();  // the fiber's Isolate::Scope made its stack the start
   if (run.fiber_thread_id <= 0 || run.fiber_thread_id == main_id) {
     *reason = "self-test: a fiber did not get a V8 thread id of its own";
     return false;

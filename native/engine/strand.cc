@@ -66,22 +66,26 @@ void StrandEngine::Transfer(Carrier* self, Carrier* to, bool spin) {
   // nested Enter/Exit only changes the count of the top item and is
   // balanced before anyone unlocks, and Teardown exits every strand, each
   // Exit popping one strand item, before Node exits and disposes the
-  // isolate. (Enter also sets the heap's stack start; from V8 12 on, the
-  // relock does that itself, and on V8 11 only a CppHeap or
-  // --conservative-stack-scanning would read it; Node 20 uses neither.)
+  // isolate. Enter also sets the heap's stack start, which V8 11 (Node 20)
+  // does not do on a relock, and Node 20's CppHeap scans the stack up to it
+  // in every full GC: RecordStackStart() sets it to our own stack again.
   {
     v8::Unlocker unlocker(isolate_);
     theirs.Signal();
     mine.Wait(spin, spinners_);
   }
+  RecordStackStart();
 }
 
 void StrandEngine::End(Carrier* carrier) {
   Strand* strand = static_cast<Strand*>(carrier);
   strand->command = Command::kExit;
-  v8::Unlocker unlocker(isolate_);
-  strand->baton.Signal();
-  strand->Join();
+  {
+    v8::Unlocker unlocker(isolate_);
+    strand->baton.Signal();
+    strand->Join();
+  }
+  RecordStackStart();  // the stack start may be the ended strand's
 }
 
 }  // namespace tasklet
