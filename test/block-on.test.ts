@@ -33,11 +33,13 @@ describe('blockOn()', () => {
 
   it('suspends the tasklet and lets others run while a promise is pending', async () => {
     const log: string[] = [];
-    spawn(() => {
+    const a = spawn(() => {
       log.push(`a got ${blockOn(Promise.resolve().then(() => 'micro'))}`);
     });
-    spawn(() => log.push('b ran'));
-    await nextMacrotask();
+    const b = spawn(() => log.push('b ran'));
+    // Wait for both rather than for one macrotask: on a loaded machine the
+    // time slice may end between them (a strand switch can take >10 ms).
+    await Promise.all([a.result, b.result]);
     expect(log).toEqual(['b ran', 'a got micro']);
   });
 
