@@ -5,6 +5,7 @@ import { native } from './native';
 import { blockingInMain, checkNumber, checkTaskletFunction } from './errors';
 import { block, checkSuspendable, getCurrentTasklet, inTasklet, stateOf, wake } from './scheduler';
 import { type Tasklet, spawn } from './tasklet';
+import { armTimer } from './timeout';
 
 const PENDING = Symbol('pending');
 const noop = (): void => {};
@@ -47,9 +48,6 @@ export function blockOn<T>(value: T | PromiseLike<T>): T {
   }) as T;
 }
 
-/** setTimeout's longest delay (2^31 - 1 ms); longer sleeps chain timers. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Suspends the calling tasklet for `ms` milliseconds (timers keep running
  * meanwhile). Any `ms >= 0` is honoured (longer than setTimeout's limit:
@@ -61,27 +59,17 @@ export function sleep(ms: number): void {
   if (!inTasklet()) throw blockingInMain('sleep()', "use await setTimeout() from 'node:timers/promises'");
   checkSuspendable();
   const me = getCurrentTasklet();
-  let left = ms;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (): void => {
-    const step = Math.min(left, MAX_TIMER_MS);
-    left -= step;
-    timer = setTimeout(fire, step);
-  };
-  const fire = (): void => {
-    if (left > 0) return arm();
-    timer = undefined;
-    const s = stateOf(me);
-    s.resumeFailed = false;
-    s.resumeValue = undefined;
-    wake(me);
-  };
   // Infinity: no timer at all; like any wait, it holds no handle open.
-  if (ms !== Infinity) arm();
-  block(() => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  });
+  const stop =
+    ms === Infinity
+      ? noop
+      : armTimer(ms, () => {
+          const s = stateOf(me);
+          s.resumeFailed = false;
+          s.resumeValue = undefined;
+          wake(me);
+        });
+  block(stop);
 }
 
 /** Wraps `fn` so that each call runs it in a new tasklet and returns a Promise of its result (TaskletExit gives undefined). */

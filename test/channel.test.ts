@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   Channel,
   ChannelClosedError,
+  Tasklet,
   TaskletError,
+  TaskletExit,
   ThreadChannel,
   schedule,
   select,
   sleep,
   spawn,
 } from '../dist/cjs/index.js';
-import { nextMacrotask } from './helpers';
+import { nextMacrotask, seeded } from './helpers';
 
 
 describe('new Channel()', () => {
@@ -359,19 +361,6 @@ describe('many producers and consumers', () => {
 
 
 // --- trySend() / tryReceive() -------------------------------------------------
-import { Tasklet, TaskletExit } from '../dist/cjs/index.js';
-
-/** A small seeded PRNG (mulberry32): the random test replays the same steps. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Channel#trySend()', () => {
   it('in main: false without a receiver or room (nothing sent), true with room', () => {

@@ -57,3 +57,9 @@ export async function until(cond: () => boolean, ms = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A seeded PRNG (the oracle's mulberry32, test/oracle/program.js): a failing random test replays the same steps. */
+export function seeded(seed: number): () => number {
+  const { prng } = require('./oracle/program.js') as { prng: (seed: number) => () => number };
+  return prng(seed);
+}

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pool, Tasklet, schedule, sleep, spawn } from '../dist/cjs/index.js';
-import { nextMacrotask, runChild } from './helpers';
+import { nextMacrotask, runChild, seeded } from './helpers';
 
-/** A small seeded PRNG (mulberry32), so a failing round can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Pool#spawn()', () => {
   it('never blocks; beyond size, tasklets wait unstarted and start in spawn order as slots free', async () => {
@@ -147,7 +136,7 @@ describe('Pool#join(), joinAsync(), kill()', () => {
 
 describe('Pool under random kills', () => {
   it('keeps running <= size, settles every result and frees every slot (seeded, 300 rounds)', async () => {
-    const random = rng(13);
+    const random = seeded(13);
     const pool = new Pool(3);
     let inside = 0;
     let most = 0;
