@@ -54,10 +54,9 @@ function assign(resource: Record<symbol, unknown>, from: Saved, to: Saved): void
 
 /**
  * Set by installPatches(): the first tasklet created in main looks Node's
- * async stack up (src/async-stack.ts), on main's own stack. Connecting an
- * inspector session on a fiber's stack left the context frame corrupted
- * (segfaults in AsyncLocalStorage#getStore() after the next switch, Node 22
- * with context frames, 24, 26), and main creates the first tasklet of a thread.
+ * async stack up (src/async-stack.ts), on main's own stack. (The segfaults once
+ * blamed on doing it on a fiber were scavenges corrupting a young context
+ * frame, with or without an inspector session: fixed in native/engine/engine.cc.)
  */
 let lookUpPending = false;
 

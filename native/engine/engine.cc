@@ -16,10 +16,19 @@ void Fatal(const char* what) {
 }
 
 Engine::Engine(v8::Isolate* isolate, v8::Local<v8::Context> context)
-    : isolate_(isolate), context_(isolate, context) {}
+    : isolate_(isolate), context_(isolate, context) {
+#if V8_MAJOR_VERSION >= 12
+  isolate_->AddGCPrologueCallback(HoldFrameForGC, this, v8::kGCTypeScavenge);
+  isolate_->AddGCEpilogueCallback(PutFrameBackAfterGC, this, v8::kGCTypeScavenge);
+#endif
+}
 
 Engine::~Engine() {
   if (!carriers_.empty()) Fatal("engine destroyed with live carriers");
+#if V8_MAJOR_VERSION >= 12
+  isolate_->RemoveGCPrologueCallback(HoldFrameForGC, this);
+  isolate_->RemoveGCEpilogueCallback(PutFrameBackAfterGC, this);
+#endif
 }
 
 void Engine::SetRunner(v8::Local<v8::Function> runner) {
@@ -88,6 +97,30 @@ void Engine::RestoreContext(Carrier* self) {
     v8::Local<v8::Object> tasklet = self->tasklet.Get(isolate_);
     SetContextFrame(isolate_, GetFieldFrame(tasklet, kContextField));
   }
+}
+
+// V8 (12 to 14 at least) visits the isolate's one context-frame slot once for
+// the running thread and once more for every thread it archived (each
+// suspended carrier: Unlocker). A scavenge that meets the slot twice while it
+// holds a young frame copies the copy and corrupts the heap (SIGSEGV later, or
+// a fatal "invalid map" in Scavenger::Process; any Node whose AsyncLocalStorage
+// uses the frame, both engines). So during a scavenge the frame waits in a
+// Global (visited once) and the slot holds undefined.
+
+void Engine::HoldFrameForGC(v8::Isolate* isolate, v8::GCType, v8::GCCallbackFlags, void* data) {
+  Engine* self = static_cast<Engine*>(data);
+  if (self->gc_depth_++ > 0) return;
+  v8::HandleScope scope(isolate);
+  self->gc_frame_.Reset(isolate, GetContextFrame(isolate));
+  SetContextFrame(isolate, v8::Undefined(isolate));
+}
+
+void Engine::PutFrameBackAfterGC(v8::Isolate* isolate, v8::GCType, v8::GCCallbackFlags, void* data) {
+  Engine* self = static_cast<Engine*>(data);
+  if (self->gc_depth_ == 0 || --self->gc_depth_ > 0) return;
+  v8::HandleScope scope(isolate);
+  SetContextFrame(isolate, self->gc_frame_.Get(isolate));
+  self->gc_frame_.Reset();
 }
 
 // --- the switch -----------------------------------------------------------

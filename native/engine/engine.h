@@ -149,10 +149,15 @@ class Engine {
   Carrier* TargetOf(v8::Local<v8::Value> next, Carrier* self);
   void SaveContext(Carrier* self);
   void RestoreContext(Carrier* self);
+  // Scavenges keep the context frame in gc_frame_ (see engine.cc).
+  static void HoldFrameForGC(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags, void* data);
+  static void PutFrameBackAfterGC(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags, void* data);
 
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> runner_;
   v8::Global<FrameValue> main_frame_;
+  v8::Global<FrameValue> gc_frame_;
+  int gc_depth_ = 0;
   std::vector<std::unique_ptr<Carrier>> carriers_;
   std::vector<Carrier*> idle_;
   size_t stack_size_ = kDefaultStackSize;
