@@ -67,4 +67,20 @@ function report(name, results) {
   console.log(`  iterations per timed rep: ${iterations.map((i) => i.n).join(', ')}`);
 }
 
-module.exports = { quick, json, measure, now, since, report, engine };
+/**
+ * Two tasklets ping-ponging with schedule() n times each (T: the tasklet
+ * module); resolves to ns per one-way switch * n (two switches a round).
+ */
+async function schedulePingPong(T, n) {
+  const start = now();
+  const a = T.spawn(() => {
+    for (let i = 0; i < n; i++) T.schedule();
+  });
+  const b = T.spawn(() => {
+    for (let i = 0; i < n; i++) T.schedule();
+  });
+  await Promise.all([a.result, b.result]);
+  return since(start) / 2;
+}
+
+module.exports = { quick, json, measure, now, since, report, engine, schedulePingPong };

@@ -2,21 +2,11 @@
 // One-way switch: two tasklets ping-ponging with schedule(), beside an await
 // of a resolved promise and a sync generator ping-pong, in the same run.
 const T = require('..');
-const { quick, measure, now, since, report } = require('./common');
+const { quick, measure, now, since, report, schedulePingPong } = require('./common');
 
 const N = quick ? 20_000 : 200_000;
 
-async function tasklets(n) {
-  const start = now();
-  const a = T.spawn(() => {
-    for (let i = 0; i < n; i++) T.schedule();
-  });
-  const b = T.spawn(() => {
-    for (let i = 0; i < n; i++) T.schedule();
-  });
-  await Promise.all([a.result, b.result]);
-  return since(start) / 2; // two switches per round: ns per one-way switch * n
-}
+const tasklets = (n) => schedulePingPong(T, n);
 
 async function awaitResolved(n) {
   const p = Promise.resolve(1);

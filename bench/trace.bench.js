@@ -3,21 +3,11 @@
 // with no callback (the baseline, in the same run) and with a trivial one.
 // Cases alternate (none, trivial, none, trivial) to spread the machine's drift.
 const T = require('..');
-const { quick, measure, now, since, report } = require('./common');
+const { quick, measure, now, since, report, schedulePingPong } = require('./common');
 
 const N = quick ? 20_000 : 200_000;
 
-async function pingPong(n) {
-  const start = now();
-  const a = T.spawn(() => {
-    for (let i = 0; i < n; i++) T.schedule();
-  });
-  const b = T.spawn(() => {
-    for (let i = 0; i < n; i++) T.schedule();
-  });
-  await Promise.all([a.result, b.result]);
-  return since(start) / 2; // two switches per round
-}
+const pingPong = (n) => schedulePingPong(T, n);
 
 let switches = 0;
 function trivial() {
