@@ -3,7 +3,7 @@
 // with no callback (the baseline, in the same run) and with a trivial one.
 // Cases alternate (none, trivial, none, trivial) to spread the machine's drift.
 const T = require('..');
-const { quick, measure, now, since, report, schedulePingPong } = require('./common');
+const { quick, measure, report, schedulePingPong } = require('./common');
 
 const N = quick ? 20_000 : 200_000;
 
